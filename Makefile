@@ -1,0 +1,66 @@
+# Frontera. `make run` serves the demo; `make test` runs the whole suite. See README.md.
+SHELL := /bin/bash
+UV := $(shell bash scripts/ensure-uv.sh)
+PY := $(UV) run --frozen python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_WORKERS ?= 2
+
+.PHONY: run install env migrate demo test test-pg test-sqlite lint compose-check messages bench worker beat clean
+
+install:
+	$(UV) sync --frozen
+
+.env:
+	$(UV) run --frozen python -m config.keys > .env
+	@echo "wrote .env with fresh local keys (demo mode)"
+
+env: .env
+
+migrate: install env
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	-$(PY) manage.py compilemessages --ignore=.venv >/dev/null 2>&1
+	$(PY) manage.py load_reference_data
+	$(PY) manage.py seed_demo
+
+run: demo
+	@echo ""
+	@echo "Frontera demo on http://$(HOST):$(PORT)/  (synthetic data only)"
+	@$(PY) manage.py demo_logins
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	bash scripts/test-services.sh
+	$(MAKE) --no-print-directory test-pg test-sqlite
+
+test-pg:
+	$(UV) run --frozen playwright --version >/dev/null
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/frontera \
+	  $(UV) run --frozen pytest -n $(PYTEST_WORKERS) -p no:cacheprovider $(PYTEST_ARGS)
+
+test-sqlite:
+	DATABASE_URL=sqlite:////tmp/frontera-smoke.sqlite3 \
+	  $(UV) run --frozen pytest -m smoke -p no:cacheprovider --create-db $(PYTEST_ARGS)
+
+lint: install
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen bandit -q -r accounts api config crossings privacy registry -ll
+	$(PY) manage.py makemigrations --check --dry-run
+
+messages:
+	$(PY) manage.py makemessages -l es -l en --ignore=.venv --ignore=staticfiles --no-obsolete
+	$(PY) manage.py compilemessages --ignore=.venv
+
+compose-check:
+	docker compose config --quiet && echo "docker-compose.yml is valid"
+
+worker:
+	$(UV) run --frozen celery -A config worker -l info
+
+beat:
+	$(UV) run --frozen celery -A config beat -l info
+
+clean:
+	rm -rf .venv staticfiles db.sqlite3

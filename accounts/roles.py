@@ -1,0 +1,61 @@
+"""Roles are data (DESIGN.md rule 4): each role is a group whose permissions are listed here.
+
+``sync_role_groups`` runs after every migrate; a permission named here that does not exist yet
+(its app not migrated) is skipped and picked up on the next migrate.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+
+REGISTRAR = "registrar"
+SUPERVISOR = "supervisor"
+ANALYST = "analyst"
+AUDITOR = "auditor"
+ADMIN = "admin"
+ROLES = (REGISTRAR, SUPERVISOR, ANALYST, AUDITOR, ADMIN)
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    REGISTRAR: [
+        "crossings.view_place",
+    ],
+    SUPERVISOR: [
+        "crossings.view_place",
+    ],
+    ANALYST: [
+        "crossings.view_place",
+    ],
+    AUDITOR: [
+        "crossings.view_place",
+        "privacy.view_accesslog",
+    ],
+    ADMIN: [
+        "crossings.view_place",
+        "crossings.add_place",
+        "crossings.change_place",
+        "accounts.view_user",
+        "accounts.add_user",
+        "accounts.change_user",
+        "accounts.view_agency",
+        "accounts.add_agency",
+        "accounts.change_agency",
+        "accounts.view_postassignment",
+        "accounts.add_postassignment",
+        "accounts.change_postassignment",
+        "accounts.delete_postassignment",
+        "privacy.view_accesslog",
+    ],
+}
+
+
+def sync_role_groups() -> None:
+    """Create every role group and set exactly the permissions listed for it."""
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for dotted in ROLE_PERMISSIONS.get(role, []):
+            app_label, codename = dotted.split(".", 1)
+            perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if perm is not None:
+                wanted.append(perm)
+        group.permissions.set(wanted)

@@ -1,0 +1,22 @@
+"""Root URL map. Every route is classified in tests/test_route_inventory.py (AC-1)."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from config import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("health/", include("config.health_urls")),
+    path("accounts/", include("accounts.urls")),
+    path("places/", include("crossings.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns += staticfiles_urlpatterns()
