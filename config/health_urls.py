@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+"""Health probes, mounted at /health/. Public on purpose: load balancers and orchestrators call them."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from config import health
+
+urlpatterns = [
+    path("", health.live, name="health-live"),
+    path("ready/", health.ready, name="health-ready"),
+]

@@ -13,6 +13,8 @@ urlpatterns = [
     path("health/", include("config.health_urls")),
     path("accounts/", include("accounts.urls")),
     path("places/", include("crossings.urls")),
+    path("people/", include("registry.urls")),
+    path("transit/", include("transit.urls")),
     path("admin/", admin.site.urls),
 ]
 
