@@ -15,12 +15,33 @@ AUDITOR = "auditor"
 ADMIN = "admin"
 ROLES = (REGISTRAR, SUPERVISOR, ANALYST, AUDITOR, ADMIN)
 
+# What an official needs to register people and their details at a post.
+_REGISTRY_WORK = [
+    "registry.view_person",
+    "registry.change_person",
+    "registry.view_registration",
+    "registry.add_registration",
+    "registry.change_registration",
+    "registry.add_identitydocument",
+    "registry.add_groupmembership",
+    "registry.add_vulnerability",
+    "registry.add_referral",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     REGISTRAR: [
         "crossings.view_place",
+        *_REGISTRY_WORK,
     ],
     SUPERVISOR: [
         "crossings.view_place",
+        *_REGISTRY_WORK,
+        "registry.review_registration",
+        "registry.view_duplicatecandidate",
+        "registry.change_duplicatecandidate",
+        "registry.merge_person",
+        "registry.view_vulnerability",
+        "registry.view_referral",
     ],
     ANALYST: [
         "crossings.view_place",
@@ -44,6 +65,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.change_postassignment",
         "accounts.delete_postassignment",
         "privacy.view_accesslog",
+        *_REGISTRY_WORK,
+        "registry.review_registration",
+        "registry.view_duplicatecandidate",
+        "registry.change_duplicatecandidate",
+        "registry.merge_person",
+        "registry.view_vulnerability",
+        "registry.view_referral",
     ],
 }
 

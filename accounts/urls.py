@@ -1,4 +1,16 @@
-app_name = "accounts"
-from django.urls import path  # noqa: F401
+"""Sign in, sign out, password change and the two-factor steps (mounted at /accounts/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("mfa/setup/", views.MFASetupView.as_view(), name="mfa_setup"),
+    path("mfa/verify/", views.MFAVerifyView.as_view(), name="mfa_verify"),
+]

@@ -12,6 +12,7 @@ from zoneinfo import available_timezones
 
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -131,6 +132,9 @@ class Place(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} · {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("crossings:detail", kwargs={"code": self.code})
 
     @property
     def has_precise_coordinates(self) -> bool:
