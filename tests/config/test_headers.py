@@ -21,7 +21,7 @@ def csp_directives(response) -> dict[str, list[str]]:
 
 
 @pytest.fixture(params=list(PAGES), ids=list(PAGES))
-def page(request, client, db, plain_static):
+def page(request, client, db):
     path, status = PAGES[request.param]
     response = client.get(path, secure=True)
     assert response.status_code == status

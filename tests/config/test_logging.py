@@ -62,7 +62,7 @@ def test_request_logs_are_json_with_one_request_id_and_no_ip(client, json_log):
 
 @pytest.mark.django_db
 def test_failed_login_logs_no_personal_data_and_cannot_forge_lines(
-    client, json_log, caplog, plain_static
+    client, json_log, caplog
 ):
     caplog.set_level(logging.DEBUG)
     response = client.post(
