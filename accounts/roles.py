@@ -32,6 +32,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     REGISTRAR: [
         "crossings.view_place",
         *_REGISTRY_WORK,
+        "transit.add_transitevent",
+        "transit.view_transitevent",
+        "transit.view_permit",
     ],
     SUPERVISOR: [
         "crossings.view_place",
@@ -42,9 +45,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "registry.merge_person",
         "registry.view_vulnerability",
         "registry.view_referral",
+        "transit.add_transitevent",
+        "transit.view_transitevent",
+        "transit.view_permit",
+        "transit.add_permit",
+        "transit.revoke_permit",
+        "transit.view_overstays",
     ],
     ANALYST: [
         "crossings.view_place",
+        "transit.view_corridors",
     ],
     AUDITOR: [
         "crossings.view_place",
@@ -72,6 +82,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "registry.merge_person",
         "registry.view_vulnerability",
         "registry.view_referral",
+        "transit.add_transitevent",
+        "transit.view_transitevent",
+        "transit.view_headcount",
+        "transit.view_permit",
+        "transit.add_permit",
+        "transit.revoke_permit",
+        "transit.view_overstays",
+        "transit.view_corridors",
     ],
 }
 

@@ -1,0 +1,161 @@
+"""Sign in, sign out, password change and the two-factor steps (SECURITY.md AU-1, AU-2, SE-1).
+
+Login is Django's ``LoginView`` (so django-axes sees every attempt through the authentication
+backend and signals). After the password, ``RequireMFAMiddleware`` keeps the session on the
+two-factor pages until a code is verified; the verify step rotates the session key.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+from django_otp import user_has_device
+
+from accounts import mfa
+from accounts.forms import LoginForm, OTPTokenForm
+from accounts.middleware import mfa_required, mfa_step_url, session_is_verified
+
+CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
+
+
+def safe_next(request: HttpRequest) -> str:
+    """The ``next`` parameter if it points inside this site, else the post-login page."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+class LoginView(auth_views.LoginView):
+    """Password step. The same message and page for an unknown user and a wrong password."""
+
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = False
+
+    def get_success_url(self) -> str:
+        """Straight on to the two-factor step when it is required (keeping ``next``)."""
+        url = super().get_success_url()
+        if mfa_required() and not session_is_verified(self.request):
+            return mfa_step_url(self.request.user, url)
+        return url
+
+
+@never_cache
+@csrf_protect
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    """POST only. Ends the session and asks the browser to drop cache, cookies and storage."""
+    auth_logout(request)
+    response = render(request, "accounts/logged_out.html")
+    response["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change one's own password (the session stays valid; its key is rotated by Django)."""
+
+    template_name = "accounts/password_change_form.html"
+    success_url = reverse_lazy("accounts:password_change_done")
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "accounts/password_change_done.html"
+
+
+@method_decorator([never_cache, login_required, sensitive_post_parameters("otp_token")], name="dispatch")
+class MFASetupView(View):
+    """Enrol an authenticator app: QR code and base32 key, confirmed by a first valid code."""
+
+    template_name = "accounts/otp_setup.html"
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # A second device may only be added from an already verified session: otherwise a stolen
+        # password would be enough to enrol the thief's phone.
+        if user_has_device(request.user, confirmed=True):
+            if session_is_verified(request):
+                messages.info(request, _("Two-factor authentication is already set up."))
+                return redirect(safe_next(request))
+            return redirect("accounts:mfa_verify")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self.render(request, OTPTokenForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = OTPTokenForm(request.POST)
+        if form.is_valid():
+            device = mfa.confirm_enrolment(request, form.cleaned_data["otp_token"])
+            if device is not None:
+                mfa.mark_verified(request, device)
+                messages.success(request, _("Two-factor authentication is now on."))
+                return HttpResponseRedirect(safe_next(request))
+            form.add_error("otp_token", _("That code is not valid. Check your phone’s clock and try the current code."))
+        return self.render(request, form)
+
+    def render(self, request: HttpRequest, form: OTPTokenForm) -> HttpResponse:
+        device = mfa.pending_device(request)
+        context = {
+            "form": form,
+            "qr_svg": mfa.qr_svg(device),
+            "secret": mfa.base32_secret(device),
+            "next": safe_next(request),
+        }
+        return render(request, self.template_name, context)
+
+
+@method_decorator([never_cache, login_required, sensitive_post_parameters("otp_token")], name="dispatch")
+class MFAVerifyView(View):
+    """The second step after the password: a code from a confirmed device."""
+
+    template_name = "accounts/otp_verify.html"
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not user_has_device(request.user, confirmed=True):
+            return redirect("accounts:mfa_setup")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self.render(request, OTPTokenForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = OTPTokenForm(request.POST)
+        if form.is_valid():
+            wait = mfa.throttle_wait_seconds(request.user)
+            device = None if wait else mfa.verify_user_token(request.user, form.cleaned_data["otp_token"])
+            if device is not None:
+                mfa.mark_verified(request, device)
+                return HttpResponseRedirect(safe_next(request))
+            form.add_error("otp_token", self.failure_message(wait))
+        return self.render(request, form)
+
+    @staticmethod
+    def failure_message(wait: int) -> str:
+        """Say so when django-otp's back-off refused the attempt; otherwise one generic message."""
+        if wait:
+            return ngettext(
+                "Too many wrong codes. Wait %(seconds)d second and try again.",
+                "Too many wrong codes. Wait %(seconds)d seconds and try again.",
+                wait,
+            ) % {"seconds": wait}
+        return _("That code is not valid or was already used. Enter the current code.")
+
+    def render(self, request: HttpRequest, form: OTPTokenForm) -> HttpResponse:
+        return render(request, self.template_name, {"form": form, "next": safe_next(request)})
