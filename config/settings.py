@@ -386,4 +386,5 @@ HEALTH_CHECK_BROKER = bool(CELERY_BROKER_URL)
 # Periodic work; django-celery-beat copies these into its editable schedule on start.
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "privacy.relay_outbox", "schedule": float(OUTBOX_RELAY_INTERVAL_SECONDS)},
+    "detect-overstays": {"task": "transit.detect_overstays", "schedule": 86_400.0},
 }

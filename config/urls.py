@@ -15,6 +15,7 @@ urlpatterns = [
     path("places/", include("crossings.urls")),
     path("people/", include("registry.urls")),
     path("transit/", include("transit.urls")),
+    path("verify/", include("transit.verify_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -56,7 +56,7 @@
     map.attributionControl.setPrefix(false);
     map.attributionControl.addAttribution("Natural Earth");
     var layer = draw(map, points, path);
-    if (points.length) { map.fitBounds(layer.getBounds().pad(0.3), { maxZoom: 9 }); }
+    if (points.length) { map.fitBounds(layer.getBounds().pad(0.3), { maxZoom: 8, animate: false }); }
     outline(map, element.dataset.outlineUrl)
       .then(function () { element.dataset.ready = "true"; })
       .catch(function () {
