@@ -5,8 +5,16 @@ PY := $(UV) run --frozen python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
+BANDIT_DIRS := accounts api config crossings privacy registry reports transit
+# Synthetic keys (the test ones from pyproject.toml) so manage.py can load settings for checks.
+CHECK_ENV := SECRET_KEY=check-only-secret-key-not-for-production-0123456789 \
+  FIELD_ENCRYPTION_KEYS=t1:dGVzdC1maWVsZC1rZXktMzItYnl0ZXMtbG9uZyEhISE= \
+  BLIND_INDEX_KEY=dGVzdC1ibGluZC1pbmRleC1rZXktMzItYnl0ZXMhISE= \
+  PSEUDONYM_KEY=dGVzdC1wc2V1ZG9ueW0ta2V5LTMyLWJ5dGVzLW9rISE= \
+  CARD_SIGNING_KEY=dGVzdC1jYXJkLXNpZ25pbmcta2V5LTMyLWJ5dGVzISE= \
+  DATABASE_URL=sqlite:////tmp/frontera-check.sqlite3
 
-.PHONY: run install env migrate demo test test-pg test-sqlite lint compose-check messages bench worker beat clean
+.PHONY: run install env migrate demo test test-pg test-sqlite lint lint-fast audit sbom compose-check messages bench worker beat clean schema
 
 install:
 	$(UV) sync --frozen
@@ -31,7 +39,7 @@ run: demo
 	@$(PY) manage.py demo_logins
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install
+test: install lint-fast
 	bash scripts/test-services.sh
 	$(MAKE) --no-print-directory test-pg test-sqlite
 
@@ -44,10 +52,25 @@ test-sqlite:
 	DATABASE_URL=sqlite:////tmp/frontera-smoke.sqlite3 \
 	  $(UV) run --frozen pytest -m smoke -p no:cacheprovider --create-db $(PYTEST_ARGS)
 
-lint: install
+# The committed OpenAPI contract of the partner API (tests/api/test_schema.py fails when stale).
+schema: install
+	$(CHECK_ENV) $(PY) manage.py spectacular --api-version v1 --file api/schema.yaml
+
+# Fast gates, run before every test run: ruff, bandit (new findings only, against the reviewed
+# .bandit-baseline.json) and migrations in step with the models (SECURITY.md CF-3).
+lint-fast: install
 	$(UV) run --frozen ruff check .
-	$(UV) run --frozen bandit -q -r accounts api config crossings privacy registry -ll
-	$(PY) manage.py makemigrations --check --dry-run
+	$(UV) run --frozen bandit -q -r $(BANDIT_DIRS) -ll -b .bandit-baseline.json
+	$(CHECK_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+# Everything: the fast gates, the dependency audit (honest "NOT AUDITED" offline) and the SBOM.
+lint: lint-fast audit sbom
+
+audit:
+	UV=$(UV) bash scripts/audit.sh
+
+sbom:
+	UV=$(UV) bash scripts/sbom.sh
 
 messages:
 	$(PY) manage.py makemessages -l es -l en --ignore=.venv --ignore=staticfiles --no-obsolete

@@ -111,3 +111,143 @@ admin.site.unregister(Group)
 @admin.register(Group)
 class GroupAdmin(BaseGroupAdmin, ModelAdmin):
     """Roles are groups; their permissions are synced from accounts/roles.py on migrate."""
+
+
+# --- Sessions, security events, breach register (SECURITY.md SE-3, LG-5) -------------------------
+from qsessions.admin import ExpiredFilter  # noqa: E402  (appended section)
+from qsessions.models import Session  # noqa: E402
+
+from accounts import sessions as session_service  # noqa: E402
+from accounts.models import BreachRecord, SecurityEvent  # noqa: E402
+
+SECURITY_READERS = ("admin", "auditor")
+
+
+def _is_admin(request: HttpRequest) -> bool:
+    return request.user.has_role("admin")
+
+
+@admin.action(description=_("End all sessions of the selected users"))
+def end_all_sessions(modeladmin, request: HttpRequest, queryset) -> None:
+    """The admin kill switch: every session of every selected user, database and cache."""
+    ended = sum(session_service.end_sessions(user, reason="admin", request=request) for user in queryset)
+    modeladmin.message_user(request, _("%(count)d sessions ended.") % {"count": ended})
+
+
+UserAdmin.actions = (*(UserAdmin.actions or ()), end_all_sessions)
+
+admin.site.unregister(Session)
+
+
+@admin.register(Session)
+class SessionAdmin(ModelAdmin):
+    """Who is signed in, from where. Read-only list; end them with the users' action.
+
+    The session key is the primary key, so it would appear in row links and action checkboxes:
+    anyone reading the page (or a script injected into it) could take the session over. Rows
+    therefore have no links and no actions; sessions end through "End all sessions" on users.
+    """
+
+    list_display = ("user", "ip", "device", "created_at", "updated_at", "expire_date")
+    list_display_links = None
+    list_filter = (ExpiredFilter, "user__agency")
+    search_fields = ("user__username", "ip")
+    list_select_related = ("user",)
+    ordering = ("-updated_at",)
+    actions = None
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_admin(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return _is_admin(request) and obj is None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyForSecurityRoles:
+    """View for admins and auditors; nobody changes or deletes (the tables are append-only)."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_role(*SECURITY_READERS)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_role(*SECURITY_READERS)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyForSecurityRoles, ModelAdmin):
+    """Logins, lockouts, MFA, denials and alerts (written by accounts.security_events)."""
+
+    list_display = ("at", "kind", "user", "ip", "path")
+    list_filter = ("kind",)
+    search_fields = ("user__username", "ip", "request_id")
+    list_select_related = ("user",)
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(BreachRecord)
+class BreachRecordAdmin(ReadOnlyForSecurityRoles, ModelAdmin):
+    """The breach register: admins add entries; corrections are new entries."""
+
+    list_display = ("detected_at", "reported_to_authority_at", "recorded_by", "recorded_at")
+    fields = ("detected_at", "facts", "effects", "remedial_action", "reported_to_authority_at")
+    list_select_related = ("recorded_by",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _is_admin(request)
+
+    def save_model(self, request: HttpRequest, obj: BreachRecord, form, change: bool) -> None:
+        obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+# --- Partner API: agreements and clients (SECURITY.md DP-2, AU-4) --------------------------------
+from simple_history.admin import SimpleHistoryAdmin  # noqa: E402
+
+from accounts.models import DataSharingAgreement, PartnerClient  # noqa: E402
+
+
+@admin.register(DataSharingAgreement)
+class DataSharingAgreementAdmin(SimpleHistoryAdmin, ModelAdmin):
+    """Agreements are admin-managed and versioned; suspending one cuts its clients at once."""
+
+    list_display = ("reference", "agency", "legal_basis", "status", "valid_from", "valid_until")
+    list_filter = ("status", "legal_basis", "agency")
+    search_fields = ("reference", "agency__name", "agency__code")
+    filter_horizontal = ("places",)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_admin(request) and super().has_module_permission(request)
+
+
+@admin.register(PartnerClient)
+class PartnerClientAdmin(SimpleHistoryAdmin, ModelAdmin):
+    """Clients are created with ``manage.py create_partner_client``; here they are narrowed
+    (scopes take effect on the next request, even for tokens already issued) or revoked."""
+
+    list_display = ("application", "agreement", "scopes", "expires_at", "revoked_at", "created_at")
+    list_filter = ("agreement__agency",)
+    readonly_fields = ("application", "agreement", "service_user", "created_at")
+    fields = (
+        "application", "agreement", "service_user", "scopes", "allowed_ips", "expires_at", "revoked_at", "created_at"
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -8,4 +8,5 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts import signals  # noqa: F401  (roles synced to groups on migrate)
+        # Receivers: roles synced on migrate; security events; session ends (SE-1, SE-3, LG-5).
+        from accounts import security_signals, sessions, signals  # noqa: F401

@@ -57,6 +57,7 @@ DEMO_USERS = {
     roles.ANALYST: "acnur",
     roles.AUDITOR: "oim",
     roles.ADMIN: "inm",
+    roles.DATA_PROTECTION: "inm",
 }
 
 

@@ -13,7 +13,8 @@ SUPERVISOR = "supervisor"
 ANALYST = "analyst"
 AUDITOR = "auditor"
 ADMIN = "admin"
-ROLES = (REGISTRAR, SUPERVISOR, ANALYST, AUDITOR, ADMIN)
+DATA_PROTECTION = "data_protection"
+ROLES = (REGISTRAR, SUPERVISOR, ANALYST, AUDITOR, ADMIN, DATA_PROTECTION)
 
 # What an official needs to register people and their details at a post.
 _REGISTRY_WORK = [
@@ -51,14 +52,30 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "transit.add_permit",
         "transit.revoke_permit",
         "transit.view_overstays",
+        "reports.run_reports",
+        "reports.run_overstay_reports",
+        "privacy.view_rightsrequest",  # only the requests escalated to them (RightsRequest.visible_to)
     ],
     ANALYST: [
         "crossings.view_place",
         "transit.view_corridors",
+        "reports.run_reports",
     ],
     AUDITOR: [
         "crossings.view_place",
         "privacy.view_accesslog",
+    ],
+    # The data-protection officer: the rights register, blocking and erasure (privacy/rights).
+    DATA_PROTECTION: [
+        "crossings.view_place",
+        "privacy.view_rightsrequest",
+        "privacy.add_rightsrequest",
+        "privacy.change_rightsrequest",
+        "privacy.erase_person",
+        "privacy.view_erasurerecord",
+        "privacy.view_retentionrun",
+        "privacy.view_accesslog",
+        "registry.change_person",
     ],
     ADMIN: [
         "crossings.view_place",
@@ -74,6 +91,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.add_postassignment",
         "accounts.change_postassignment",
         "accounts.delete_postassignment",
+        "accounts.view_datasharingagreement",
+        "accounts.add_datasharingagreement",
+        "accounts.change_datasharingagreement",
+        "accounts.view_partnerclient",
+        "accounts.change_partnerclient",
         "privacy.view_accesslog",
         *_REGISTRY_WORK,
         "registry.review_registration",
@@ -90,6 +112,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "transit.revoke_permit",
         "transit.view_overstays",
         "transit.view_corridors",
+        "reports.run_reports",
+        "reports.run_overstay_reports",
     ],
 }
 

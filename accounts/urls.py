@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from accounts import views
+from accounts import session_views, views
 
 app_name = "accounts"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("password/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("mfa/setup/", views.MFASetupView.as_view(), name="mfa_setup"),
     path("mfa/verify/", views.MFAVerifyView.as_view(), name="mfa_verify"),
+    path("sessions/", session_views.SessionsView.as_view(), name="sessions"),
 ]

@@ -26,9 +26,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import user_has_device
 
-from accounts import mfa
+from accounts import mfa, security_events
 from accounts.forms import LoginForm, OTPTokenForm
 from accounts.middleware import mfa_required, mfa_step_url, session_is_verified
+from accounts.session_views import after_credential_change
+from accounts.sessions import end_other_sessions
 
 CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 
@@ -70,10 +72,24 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    """Change one's own password (the session stays valid; its key is rotated by Django)."""
+    """Change one's own password (this session stays valid; its key is rotated by Django).
+
+    Every other session of the user ends (SE-3): Django's session hash check would refuse them
+    anyway, so they are deleted now and the count is shown rather than offered as a choice.
+    """
 
     template_name = "accounts/password_change_form.html"
     success_url = reverse_lazy("accounts:password_change_done")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        ended = end_other_sessions(self.request, reason="password_changed")
+        security_events.record(security_events.Kind.PASSWORD_CHANGED, request=self.request, sessions_ended=ended)
+        if ended:
+            messages.info(self.request, ngettext(
+                "%(count)d other session was ended.", "%(count)d other sessions were ended.", ended
+            ) % {"count": ended})
+        return response
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
@@ -106,7 +122,7 @@ class MFASetupView(View):
             if device is not None:
                 mfa.mark_verified(request, device)
                 messages.success(request, _("Two-factor authentication is now on."))
-                return HttpResponseRedirect(safe_next(request))
+                return HttpResponseRedirect(after_credential_change(request, safe_next(request)))
             form.add_error("otp_token", _("That code is not valid. Check your phone’s clock and try the current code."))
         return self.render(request, form)
 

@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class ApiConfig(AppConfig):
     name = "api"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Webhook notices are queued from model signals, in the transaction of the change.
+        from api import schema, signals  # noqa: F401

@@ -80,7 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
-    "django.contrib.sessions",
+    "qsessions",  # sessions with a user foreign key: list and end them per user (SE-3)
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
+    "oauth2_provider",  # partner API clients: client credentials, hashed secrets (api/, docs/api.md)
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
@@ -106,19 +107,23 @@ INSTALLED_APPS = [
     "privacy",
     "registry",
     "transit",
+    "reports",
     "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "qsessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.security_events.DeniedResponseMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "accounts.sessions.SessionPolicyMiddleware",
     "accounts.middleware.RequireMFAMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -229,6 +234,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env.int("SESSION_ABSOLUTE_SECONDS", default=8 * 3600)
 SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=15 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# qsessions keeps the user on each session row. The cached variant only with a shared cache (Redis):
+# with a per-process memory cache, a session ended in one worker would live on in another's cache.
+SESSION_ENGINE = "qsessions.backends.cached_db" if REDIS_URL else "qsessions.backends.db"
 
 # --- HTTP security ------------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", not DEBUG)
@@ -240,6 +248,9 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Sent by config.middleware.SecurityHeadersMiddleware; the camera stays allowed for photo capture.
+PERMISSIONS_POLICY = {"camera": "(self)", "geolocation": "()", "microphone": "()", "payment": "()"}
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
@@ -302,18 +313,66 @@ UNFOLD = {
 
 # --- REST API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Partner clients use OAuth2 bearer tokens (header only); sessions stay for the web UI's JSON.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.PartnerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.StrictJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.CappedCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.NamespaceVersioning",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Per-agency rate limits (cache-based: a brake on runaway clients, not a security boundary).
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.AgencyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "agency": env.str("API_RATE_PER_AGENCY", default="600/min"),
+        "agency_write": env.str("API_WRITE_RATE_PER_AGENCY", default="120/min"),
+    },
 }
+# OAuth2 (django-oauth-toolkit): client credentials only; secrets hashed, tokens stored as a
+# SHA-256 checksum only (RFC 9700 storage), header transport only, one-hour tokens.
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("API_TOKEN_SECONDS", default=3600),
+    "SCOPES": {
+        "stats:read": "Read aggregate statistics",
+        "places:read": "Read places",
+        "persons:read:pseudonymous": "Read people and registrations (pseudonymous)",
+        "persons:read:identified": "Read people and registrations (identified)",
+        "events:read": "Read transit events",
+        "events:write": "Record transit events",
+        "permits:verify": "Verify visitor cards",
+        "reports:read": "Read report runs",
+        "webhooks": "Receive signed webhooks",
+    },
+    "DEFAULT_SCOPES": [],
+    "SCOPES_BACKEND_CLASS": "api.oauth.AgreementScopes",
+    "OAUTH2_VALIDATOR_CLASS": "api.oauth.PartnerOAuth2Validator",
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    # Partners use the client-credentials grant only; the other RFC 9700 defaults are adopted so
+    # that `check --deploy` is clean (SECURITY.md CF-2).
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named for accounts.PartnerClient's FK
+# Webhook endpoints must be https; plain http to 127.0.0.1 only when DEBUG (or a test) allows it.
+API_WEBHOOK_ALLOW_LOCAL_HTTP = _bool("API_WEBHOOK_ALLOW_LOCAL_HTTP", DEBUG)
+API_WEBHOOK_TIMEOUT_SECONDS = 5
+API_MAX_PAGE_SIZE = 200
+API_JSON_MAX_DEPTH = 32
+API_JSON_MAX_BYTES = env.int("API_JSON_MAX_BYTES", default=1_048_576)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Frontera partner API",
     "VERSION": "1.0.0",
@@ -322,6 +381,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"ReportKindEnum": "reports.models.ReportKind"},
 }
 
 # --- Logging (structured JSON, request id; never personal data) ----------------------------------
@@ -381,10 +441,40 @@ structlog.configure(
 
 # --- Frontera domain settings --------------------------------------------------------------------
 SMALL_CELL_K = env.int("SMALL_CELL_K", default=5)
+# Reports (reports/): file retention, request limit, longest period, worker behaviour.
+REPORT_RETENTION_DAYS = env.int("REPORT_RETENTION_DAYS", default=90)
+REPORTS_PER_USER_PER_DAY = env.int("REPORTS_PER_USER_PER_DAY", default=20)
+REPORT_MAX_DAYS = env.int("REPORT_MAX_DAYS", default=400)
+REPORT_MAX_DELIVERIES = env.int("REPORT_MAX_DELIVERIES", default=3)
+REPORT_CHUNK_ROWS = 1000
+REPORT_PDF_MAX_ROWS = 60  # a PDF is for reading; CSV and XLSX carry every row
+REPORT_CHUNK_DELAY = env.float("REPORT_CHUNK_DELAY", default=0.0)  # tests only: slows runs down
+REPORT_DASHBOARD_CACHE_SECONDS = 600
+# Distinct persons one user may read per hour before an alert (LG-5); suspend the user on alert.
+READ_ALERT_THRESHOLD = env.int("READ_ALERT_THRESHOLD", default=200)
+READ_ALERT_SUSPEND = _bool("READ_ALERT_SUSPEND", True)
 HEALTH_CHECK_BROKER = bool(CELERY_BROKER_URL)
+# Identity resolution (registry/resolution): bulk imports and merges.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+IMPORT_DIR = Path(env.str("IMPORT_DIR", default=str(BASE_DIR / "var" / "imports")))
+MERGE_UNDO_DAYS = env.int("MERGE_UNDO_DAYS", default=30)
+# People's rights over their data (privacy/rights): answer within N working days (Mon-Fri);
+# a cancellation blocks the record for N days before the erasure (docs/privacy.md).
+RIGHTS_DUE_WORKING_DAYS = env.int("RIGHTS_DUE_WORKING_DAYS", default=20)
+RIGHTS_BLOCKING_DAYS = env.int("RIGHTS_BLOCKING_DAYS", default=30)
+# Retention per data class, in days (privacy/retention.py; daily purge, dry run first).
+RETENTION_IDENTITY_DAYS = env.int("RETENTION_IDENTITY_DAYS", default=1825)
+RETENTION_VULNERABILITY_DAYS = env.int("RETENTION_VULNERABILITY_DAYS", default=730)
+RETENTION_EVENTS_DAYS = env.int("RETENTION_EVENTS_DAYS", default=1825)
+RETENTION_ACCESS_LOG_DAYS = env.int("RETENTION_ACCESS_LOG_DAYS", default=1825)
+RETENTION_DRAFTS_DAYS = env.int("RETENTION_DRAFTS_DAYS", default=30)
 
 # Periodic work; django-celery-beat copies these into its editable schedule on start.
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "privacy.relay_outbox", "schedule": float(OUTBOX_RELAY_INTERVAL_SECONDS)},
     "detect-overstays": {"task": "transit.detect_overstays", "schedule": 86_400.0},
+    "evaluate-read-volume": {"task": "accounts.evaluate_read_volume", "schedule": 300.0},
+    "scan-changed-people": {"task": "registry.scan_changed_people", "schedule": 86_400.0},
+    "retention-purge": {"task": "privacy.retention_purge", "schedule": 86_400.0},
 }

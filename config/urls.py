@@ -15,9 +15,15 @@ urlpatterns = [
     path("places/", include("crossings.urls")),
     path("people/", include("registry.urls")),
     path("transit/", include("transit.urls")),
+    path("reports/", include("reports.urls")),
+    path("privacy/", include("privacy.urls")),
     path("verify/", include("transit.verify_urls")),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Database unreachable -> a clean 503 with Retry-After, not a 500 (SECURITY.md RL-5).
+handler500 = "config.middleware.server_error"
 
 if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns

@@ -23,3 +23,11 @@ def noop_consumer(*, outbox_id: str) -> bool:
     """
     with outbox.consume_once(outbox_id, "privacy.noop_consumer") as first_time:
         return first_time
+
+
+@shared_task(name="privacy.retention_purge", ignore_result=True)
+def retention_purge(*, dry_run: bool = False) -> dict:
+    """Beat task (daily): purge every data class past its retention period; returns the counts."""
+    from privacy import retention
+
+    return retention.purge(dry_run=dry_run).counts

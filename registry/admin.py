@@ -167,8 +167,8 @@ class ReferralAdmin(VisibleAdminMixin, SimpleHistoryAdmin, ModelAdmin):
 class DuplicateCandidateAdmin(ModelAdmin):
     list_display = ("person_a", "person_b", "score", "status", "decided_by", "decided_at")
     list_filter = ("status",)
-    readonly_fields = ("person_a", "person_b", "score", "reasons", "status", "decided_by", "decided_at", "created_at")
-    exclude = ("decision_reason",)
+    readonly_fields = ("person_a", "person_b", "score", "reason_labels", "status", "decided_by", "decided_at", "created_at")
+    exclude = ("decision_reason", "reasons")  # codes are stored; their translated labels are shown
 
     def get_queryset(self, request):
         visible = Person.objects.visible_to(request.user)
@@ -179,3 +179,7 @@ class DuplicateCandidateAdmin(ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# The bulk-import page (ImportJob admin) lives with the importer.
+from registry.resolution.importer import admin as _import_admin  # noqa: E402,F401

@@ -58,14 +58,36 @@ class PersonQuerySet(models.QuerySet):
         if not (user.is_authenticated and user.is_active):
             return self.none()
         if user.has_role(ADMIN):
-            return self
+            return self._unblocked_for(user)
         scope = Q(pk__in=[])
         if user.has_role(SUPERVISOR) and user.agency_id:
             scope |= Q(agency_id=user.agency_id)
         if user.has_role(REGISTRAR):
             scope |= Q(place_id__in=user.current_place_ids())
         registrations = Registration.objects.filter(scope).values("person_id")
-        return self.filter(pk__in=registrations).exclude(status=PersonStatus.ERASED)
+        return self._unblocked_for(user).filter(pk__in=registrations).exclude(status=PersonStatus.ERASED)
+
+    def _unblocked_for(self, user=None) -> PersonQuerySet:
+        """Minus people blocked by a cancellation request: hidden from everyone but the
+        data-protection role during the blocking period (docs/privacy.md)."""
+        from privacy.rights.blocking import exclude_blocked
+
+        return exclude_blocked(self, user)
+
+    def visible_to_agreement(self, agreement) -> PersonQuerySet:
+        """People a partner may see under a data-sharing agreement: active people with a
+        registration visible to it (``Registration.objects.visible_to_agreement``)."""
+        registrations = Registration.objects.visible_to_agreement(agreement).values("person_id")
+        return self._unblocked_for().filter(pk__in=registrations, status=PersonStatus.ACTIVE)
+
+    def tombstones_for_agreement(self, agreement) -> PersonQuerySet:
+        """Merged or erased people this agreement's agency was once shown (it holds their
+        pseudonym): incremental sync reports them as tombstones, never their data."""
+        if agreement is None:
+            return self.none()
+        return self.filter(
+            status__in=[PersonStatus.MERGED, PersonStatus.ERASED], partner_pseudonyms__agency_id=agreement.agency_id
+        )
 
 
 class Person(models.Model):
@@ -237,6 +259,36 @@ class RegistrationQuerySet(models.QuerySet):
 
     def review_queue(self) -> RegistrationQuerySet:
         return self.filter(status=RegistrationStatus.SUBMITTED).order_by("submitted_at", "created_at")
+
+    def visible_to_agreement(self, agreement) -> RegistrationQuerySet:
+        """The one row rule for partners (DP-2): an agreement in force sees submitted or verified
+        registrations of active people at its places; a consent-based agreement only those
+        whose person consented to partner sharing and has not withdrawn (``consents_to``).
+
+        Portable: PostgreSQL uses JSON containment (``@>``); SQLite (the embedded default) has
+        no JSON ``contains``, so there the quoted purpose is matched in the list's JSON text
+        (purposes are a closed vocabulary of plain words, so the match is exact)."""
+        from django.db import connections
+        from django.db.models.functions import Cast
+
+        from privacy.rights.blocking import blocked_person_ids
+
+        if agreement is None or not agreement.is_in_force():
+            return self.none()
+        rows = self.filter(
+            place__in=agreement.visible_places(),
+            status__in=[RegistrationStatus.SUBMITTED, RegistrationStatus.VERIFIED],
+            person__status=PersonStatus.ACTIVE,
+        ).exclude(person_id__in=blocked_person_ids())  # cancellation requests block sharing at once
+        if agreement.is_consent_based:
+            rows = rows.filter(consent_withdrawn_at__isnull=True)
+            if connections[self.db].vendor == "postgresql":
+                rows = rows.filter(consent_purposes__contains=[ConsentPurpose.PARTNER_SHARING])
+            else:
+                rows = rows.alias(consents_json=Cast("consent_purposes", models.TextField())).filter(
+                    consents_json__contains=f'"{ConsentPurpose.PARTNER_SHARING}"'
+                )
+        return rows
 
 
 class Registration(models.Model):
@@ -411,3 +463,144 @@ class DuplicateCandidate(models.Model):
     def __str__(self) -> str:
         return f"{self.person_a} ~ {self.person_b} ({self.score:.2f})"
 
+    @property
+    def reason_labels(self) -> str:
+        """The stored reason codes as translated labels, for display only."""
+        from registry.resolution.reasons import labels
+
+        return ", ".join(labels(self.reasons))
+
+
+
+# --- identity resolution: blocking keys, matching runs, merges, imports ----------------------
+
+
+class PersonBlockingKey(models.Model):
+    """One blind blocking key of a person (keyed HMAC of phonetic name-token pairs and the birth
+    year, or of the first given name, birth year and nationality): candidate generation for
+    duplicate detection without plaintext. Maintained by ``registry.resolution.blocking``."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="blocking_keys")
+    key = models.CharField(max_length=12)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "key"], name="blocking_key_unique")]
+        indexes = [models.Index(fields=["key"], name="blocking_key_idx")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class MatchingRunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class MatchingRun(models.Model):
+    """One pass of the duplicate scan over people changed since the previous pass: progress,
+    pairs found and the last ``modified_at`` seen (where the next pass starts)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("kind"), max_length=10, default="nightly")
+    status = models.CharField(_("status"), max_length=8, choices=MatchingRunStatus.choices, default=MatchingRunStatus.RUNNING)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    since = models.DateTimeField(_("changed since"), null=True, blank=True)
+    last_modified_seen = models.DateTimeField(_("last change seen"), null=True, blank=True)
+    total = models.PositiveIntegerField(_("people to scan"), default=0)
+    scanned = models.PositiveIntegerField(_("people scanned"), default=0)
+    pairs_found = models.PositiveIntegerField(_("pairs found"), default=0)
+    error = models.CharField(_("error"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("matching run")
+        verbose_name_plural = _("matching runs")
+        constraints = [
+            models.CheckConstraint(name="matching_run_status_valid", condition=_in("status", MatchingRunStatus)),
+            models.UniqueConstraint(fields=["kind"], condition=Q(status="running"), name="matching_run_one_running"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class MergeRecord(models.Model):
+    """A merge of ``merged`` into ``survivor``: who, when, why, and the ids of every row moved
+    (per table), so that an unmerge within ``MERGE_UNDO_DAYS`` puts each row back exactly."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    survivor = models.ForeignKey(Person, verbose_name=_("survivor"), on_delete=models.PROTECT, related_name="+")
+    merged = models.ForeignKey(Person, verbose_name=_("merged record"), on_delete=models.PROTECT, related_name="+")
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("merged by"), on_delete=models.PROTECT, related_name="+")
+    merged_at = models.DateTimeField(_("merged at"), auto_now_add=True)
+    reason = EncryptedTextField(_("reason"))
+    moved = models.JSONField(_("rows moved per table"), default=dict)
+    deactivated = models.JSONField(_("flags deactivated as duplicates"), default=list)
+    aliases_added = EncryptedJSONField(_("names added to the survivor as aliases"), default=list)
+    survivor_version = models.PositiveIntegerField(default=0)
+    merged_version = models.PositiveIntegerField(default=0)
+    undone_at = models.DateTimeField(_("unmerged at"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("unmerged by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    undo_reason = EncryptedTextField(_("reason for the unmerge"), blank=True)
+
+    class Meta:
+        ordering = ["-merged_at"]
+        verbose_name = _("merge")
+        verbose_name_plural = _("merges")
+        constraints = [
+            models.CheckConstraint(name="merge_distinct_people", condition=~Q(survivor=models.F("merged"))),
+            models.UniqueConstraint(fields=["merged"], condition=Q(undone_at__isnull=True), name="merge_one_live_per_record"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merged} → {self.survivor}"
+
+
+class ImportJobStatus(models.TextChoices):
+    PREVIEWED = "previewed", _("Previewed (dry run)")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(models.Model):
+    """One bulk import of a registrations file, identified by the file's SHA-256: progress by
+    row, counts, and the server-side names of the stored file and its error report. ``--resume``
+    continues after ``last_committed_row``; a finished file is never imported twice."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    sha256 = models.CharField(max_length=64)
+    file_format = models.CharField(_("format"), max_length=4)
+    size = models.PositiveBigIntegerField(_("size in bytes"), default=0)
+    stored_name = models.CharField(max_length=100, blank=True)
+    report_name = models.CharField(max_length=100, blank=True)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=ImportJobStatus.choices, default=ImportJobStatus.RUNNING)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("imported by"), on_delete=models.PROTECT, related_name="+")
+    place = models.ForeignKey("crossings.Place", verbose_name=_("default place"), on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    batch_size = models.PositiveIntegerField(default=500)
+    rows_seen = models.PositiveIntegerField(_("rows read"), default=0)
+    last_committed_row = models.PositiveIntegerField(_("last committed row"), default=0)
+    imported = models.PositiveIntegerField(_("rows imported"), default=0)
+    failed = models.PositiveIntegerField(_("rows with errors"), default=0)
+    duplicates = models.PositiveIntegerField(_("rows linked to possible duplicates"), default=0)
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
+    groups = models.JSONField(default=dict, blank=True)  # SHA-256 of a file's group_key -> TravelGroup id
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        constraints = [
+            models.CheckConstraint(name="import_status_valid", condition=_in("status", ImportJobStatus)),
+            models.UniqueConstraint(fields=["sha256"], condition=Q(dry_run=False), name="import_one_real_job_per_file"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sha256[:12]} ({self.status})"

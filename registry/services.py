@@ -33,6 +33,7 @@ from registry.models import (
     TravelGroup,
     Vulnerability,
 )
+from registry.resolution import engine as resolution
 from registry.validators import validate_cui, validate_curp, validate_mrz
 from registry.vocabulary import (
     CHILD_PROTECTION_KINDS,
@@ -132,10 +133,12 @@ def _person_fields(data: dict[str, Any], on: dt.date) -> dict[str, Any]:
 def register(
     actor, *, place, person_data: dict[str, Any], registered_at: dt.datetime | None = None,
     legal_basis: str = "", consent_purposes: list[str] | None = None, notice_language: str = "es",
-    submission_token: uuid.UUID | None = None,
+    submission_token: uuid.UUID | None = None, scan_duplicates: bool = True,
 ) -> Registration:
     """Create a person and their draft registration (the short form). Idempotent on
-    ``submission_token``: the same token returns the registration it created the first time."""
+    ``submission_token``: the same token returns the registration it created the first time.
+    ``scan_duplicates=False`` is for callers that match the person themselves in the same
+    transaction (the bulk import): no outbox scan is queued to do it a second time."""
     _require(actor, "registry.add_registration")
     if submission_token is not None:
         existing = Registration.objects.filter(submission_token=submission_token).first()
@@ -167,6 +170,7 @@ def register(
             person = Person(created_by=actor, **fields)
             _save_with_history(person, actor, "registered")
             people.reindex_names(person)
+            resolution.reindex(person)
             registration = Registration(
                 person=person, place=place, agency=actor.agency, official=actor, registered_at=registered_at,
                 legal_basis=legal_basis, consent_purposes=consents, notice_version=CURRENT_NOTICE_VERSION,
@@ -179,7 +183,8 @@ def register(
             raise
         return winner
     refresh_child_protection(actor, person)  # a child registered alone is flagged at once
-    outbox.enqueue("registry.scan_duplicates", {"person_id": str(person.pk)}, dedup_key=f"dup:{person.pk}:1")
+    if scan_duplicates:
+        outbox.enqueue("registry.scan_duplicates", {"person_id": str(person.pk)}, dedup_key=f"dup:{person.pk}:1")
     return registration
 
 
@@ -215,6 +220,7 @@ def update_person(actor, person: Person, changes: dict[str, Any], *, expected_ve
         setattr(person, key, value)
     _save_with_history(person, actor, reason or "corrected")
     people.reindex_names(person)
+    resolution.reindex(person)
     refresh_group_protection(actor, person)
     outbox.enqueue("registry.scan_duplicates", {"person_id": str(person.pk)}, dedup_key=f"dup:{person.pk}:{person.version}")
     return person
@@ -458,16 +464,38 @@ def decide_duplicate(actor, person: Person, other: Person, same: bool, reason: s
     _require(actor, "registry.change_registration")
     if person.pk == other.pk:
         raise ValidationError(_("A record cannot be a duplicate of itself."))
-    match = matching.score(
-        other, full_name=person.full_name, birth_year=person.birth_year, precision=person.birth_precision,
-        birth_date=person.birth_date, sex=person.sex, nationality=str(person.nationality),
-    )
+    match = matching.score_people(person, other)
     a, b = sorted([person.pk, other.pk])
     pair, _created = DuplicateCandidate.objects.select_for_update().get_or_create(
         person_a_id=a, person_b_id=b,
-        defaults={"score": match.score if match else 0.0, "reasons": match.reasons if match else []},
+        defaults={"score": match.score if match else 0.0, "reasons": match.codes if match else []},
     )
     pair.status = DuplicateStatus.SAME_PERSON if same else DuplicateStatus.DIFFERENT_PEOPLE
     pair.decided_by, pair.decided_at, pair.decision_reason = actor, timezone.now(), (reason or "").strip()
     _save_with_history(pair, actor, "duplicate decided")
     return pair
+
+
+# --- adjudication, merge and unmerge (supervisors): the rules live in registry.resolution.merge --
+
+
+def decide_candidate(actor, pair: DuplicateCandidate, *, same: bool, reason: str, survivor: Person | None = None,
+                     expected_versions=None):
+    """A supervisor's decision on a queued pair ("same person" merges into ``survivor``)."""
+    from registry.resolution import merge
+
+    return merge.decide(actor, pair, same=same, reason=reason, survivor=survivor, expected_versions=expected_versions)
+
+
+def merge_people(actor, survivor: Person, merged: Person, reason: str, expected_versions=None):
+    """Merge ``merged`` into ``survivor`` (see ``registry.resolution.merge.merge_people``)."""
+    from registry.resolution import merge
+
+    return merge.merge_people(actor, survivor, merged, reason, expected_versions)
+
+
+def unmerge_people(actor, record, reason: str):
+    """Undo a merge within ``MERGE_UNDO_DAYS`` (see ``registry.resolution.merge.unmerge_people``)."""
+    from registry.resolution import merge
+
+    return merge.unmerge_people(actor, record, reason)

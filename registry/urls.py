@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from registry.views import people, receipts, registration, review
+from registry.views import duplicates, people, receipts, registration, review
+from registry.views.duplicates import follows_merges
 
 app_name = "registry"
 
@@ -10,13 +11,17 @@ urlpatterns = [
     path("", people.search, name="search"),
     path("register/", registration.register, name="register"),
     path("review/", review.queue, name="review-queue"),
+    path("duplicates/", duplicates.queue, name="duplicates"),
+    path("duplicates/<uuid:pk>/", duplicates.compare, name="duplicate"),
+    path("merges/<uuid:pk>/undo/", duplicates.unmerge, name="unmerge"),
     path("registrations/<uuid:pk>/", registration.details, name="details"),
     path("registrations/<uuid:pk>/section/<slug:name>/", registration.section, name="details-section"),
     path("registrations/<uuid:pk>/duplicates/<uuid:other>/", registration.decide_duplicate, name="decide-duplicate"),
     path("registrations/<uuid:pk>/submit/", registration.submit, name="submit"),
     path("registrations/<uuid:pk>/review/", review.review, name="review"),
-    path("<uuid:pk>/", people.person_detail, name="person"),
-    path("<uuid:pk>/edit/", people.person_edit, name="person-edit"),
-    path("<uuid:pk>/receipt/", receipts.receipt, name="receipt"),
-    path("<uuid:pk>/receipt.pdf", receipts.receipt_pdf, name="receipt-pdf"),
+    # A merged record's pages lead to its survivor (old links and printed receipts keep working).
+    path("<uuid:pk>/", follows_merges(people.person_detail), name="person"),
+    path("<uuid:pk>/edit/", follows_merges(people.person_edit), name="person-edit"),
+    path("<uuid:pk>/receipt/", follows_merges(receipts.receipt), name="receipt"),
+    path("<uuid:pk>/receipt.pdf", follows_merges(receipts.receipt_pdf), name="receipt-pdf"),
 ]

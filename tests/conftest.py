@@ -10,7 +10,12 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from accounts.roles import sync_role_groups
-from tests.factories.accounts import AgencyFactory, PostAssignmentFactory, UserFactory, confirmed_totp
+from tests.factories.accounts import (
+    AgencyFactory,
+    PostAssignmentFactory,
+    UserFactory,
+    confirmed_totp,
+)
 
 PASSWORD = "correct horse battery staple"
 
@@ -87,6 +92,7 @@ def browser_settings(settings):
     settings.CSRF_COOKIE_SECURE = False
     settings.SESSION_COOKIE_NAME = "frontera_session"
     settings.CSRF_COOKIE_NAME = "csrftoken"
+    settings.MFA_REQUIRED = True  # the login helper walks the TOTP step, whatever DEBUG says
     return settings
 
 

@@ -38,6 +38,8 @@ PUBLIC: dict[str, str] = {
     "admin:login": "only redirects to accounts:login (the admin has no login of its own)",
     "transit_verify:verify": "public card check by signed token (transit/views/verify.py): no name shown",
     "admin:logout": "anonymous: Django's admin_view redirects it to admin:index, which needs login",
+    "oauth-token": "OAuth2 token endpoint: the partner client authenticates itself here (client credentials)",
+    "oauth-revoke": "OAuth2 revocation (RFC 7009): authenticates the client in the request, revokes only its tokens",
 }
 # Login required, but reachable before the OTP step: they are the OTP step.
 MFA_STEP: dict[str, str] = {

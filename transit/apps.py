@@ -6,3 +6,8 @@ class TransitConfig(AppConfig):
     name = "transit"
     verbose_name = _("Transit")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from transit.merge import register_merge_participants
+
+        register_merge_participants()  # events and permits follow a person into a merge

@@ -97,6 +97,18 @@ class TransitEventQuerySet(models.QuerySet):
             return self
         return self.filter(Q(person__in=_people_visible_to(user)) | Q(place_id__in=user.current_place_ids()))
 
+    def visible_to_agreement(self, agreement) -> TransitEventQuerySet:
+        """Events a partner may see under a data-sharing agreement: at its places, and either an
+        anonymous head count or a person the agreement may see (Person.visible_to_agreement)."""
+        from registry.models import Person
+
+        if agreement is None or not agreement.is_in_force():
+            return self.none()
+        people = Person.objects.visible_to_agreement(agreement)
+        return self.filter(place__in=agreement.visible_places()).filter(
+            Q(person__isnull=True) | Q(person__in=people)
+        )
+
 
 class TransitEvent(models.Model):
     """A person, or an anonymous head count, seen at a place at a time.

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from registry.resolution import merge
 from transit import cards
 from transit.models import Permit, PermitStatus
 
@@ -51,9 +52,14 @@ def check_offline(token: str, key=None, today: dt.date | None = None) -> CheckRe
 
 
 def _matches(permit: Permit, claims: cards.CardClaims) -> bool:
-    return (
-        permit.person.reference == claims.reference and permit.kind == claims.kind
+    """The signed content matches the permit. A card printed before its holder's record was
+    merged names the old reference; it stays genuine (the permit moved to the survivor)."""
+    same_terms = (
+        permit.kind == claims.kind
         and permit.valid_from == claims.valid_from and permit.valid_until == claims.valid_until
+    )
+    return same_terms and (
+        permit.person.reference == claims.reference or claims.reference in merge.references_of(permit.person)
     )
 
 

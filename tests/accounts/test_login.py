@@ -14,6 +14,13 @@ from tests.accounts.helpers import password_login, path_of
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def mfa_required(settings):
+    """MFA is on in production (``MFA_REQUIRED`` defaults to ``not DEBUG``); a shell exporting
+    DEBUG=true must not turn these tests into tests of the demo mode."""
+    settings.MFA_REQUIRED = True
+
 WRONG = "not the right passphrase at all"
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
+from qsessions.models import Session
 
 from accounts.views import CLEAR_SITE_DATA
 from tests.accounts.helpers import current_code, password_login, path_of, session_key, verify

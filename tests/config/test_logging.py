@@ -13,6 +13,8 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 
+from tests.security.production import production_env, run_python
+
 INJECTED_USERNAME = 'María Pérez\r\nFAKE {"level": "critical", "event": "admin_login"}'
 PASSWORD = "Tr0ub4dor&3-ganso-azul"
 PERSONAL_FRAGMENTS = ["María", "Pérez", "Maria", "Perez", "FAKE", PASSWORD]
@@ -43,9 +45,18 @@ def parsed_lines(stream: io.StringIO) -> list[dict]:
 
 
 def test_json_logs_are_the_default_with_debug_off():
-    assert settings.LOG_JSON is True
-    assert settings.LOGGING["handlers"]["stdout"]["formatter"] == "json"
-    assert settings.DJANGO_STRUCTLOG_IP_LOGGING_ENABLED is False
+    """Read from a fresh production-like process: the test shell may export DEBUG=true."""
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.LOG_JSON, s.LOGGING['handlers']['stdout']['formatter'], "
+        "s.DJANGO_STRUCTLOG_IP_LOGGING_ENABLED]))"
+    )
+    result = run_python(["-c", code], production_env())
+    assert result.returncode == 0, result.stderr
+    log_json, formatter, ip_logging = json.loads(result.stdout.strip().splitlines()[-1])
+    assert log_json is True
+    assert formatter == "json"
+    assert ip_logging is False
 
 
 @pytest.mark.django_db

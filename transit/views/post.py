@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from registry import reference
+from registry.models import Person
+from registry.resolution import merge
 from transit import cards, services
 from transit.forms import HeadCountForm, LookupForm, MovementForm, post_places
 from transit.models import Permit, TransitEvent
@@ -30,11 +32,15 @@ def _find(user, code: str):
         claims = cards.read_token(code)
         if claims is None:
             return None, None
-        permit = Permit.objects.filter(number=claims.number, person__reference=claims.reference).first()
-        person = people.filter(pk=permit.person_id).first() if permit else None
+        permit = Permit.objects.select_related("person").filter(number=claims.number).first()
+        if permit is None or claims.reference not in merge.references_of(permit.person):
+            return None, None
+        person = people.filter(pk=permit.person_id).first()
         return person, permit if person else None
     ref = reference.normalise(code)
-    person = people.filter(reference=ref).first() if ref else None
+    typed = Person.objects.filter(reference=ref).select_related("merged_into").first() if ref else None
+    survivor = merge.survivor_of(typed)  # a merged record's reference leads to its survivor
+    person = people.filter(pk=survivor.pk).first() if survivor else None
     permit = Permit.objects.filter(person=person).order_by("-valid_until").first() if person else None
     return person, permit
 

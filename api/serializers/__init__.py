@@ -1,0 +1,1 @@
+"""Read and write serializers of the partner API, apart (DESIGN.md rule 5)."""

@@ -1,0 +1,1 @@
+"""Thin viewsets of the partner API: rules live in querysets, services and api/ helpers."""

@@ -1,0 +1,109 @@
+"""Candidate generation (blocking) through blind indexes only.
+
+A person's blocking keys are keyed HMACs (``BLIND_INDEX_KEY``, domain ``block.v1``, 32 bits) of
+
+* ``pair|<sound a>|<sound b>|<birth year>`` for every pair of distinct phonetic codes of their
+  name tokens (given names, both surnames, aliases; nicknames mapped to the full name first):
+  two records share a key when two name words sound alike and the birth year is the same;
+* ``one|<sound of the first given name>|<birth year>|<nationality>``: people known by one name;
+* ``ini|<sound of a surname>|<initial of the given name>|<sex>|<birth year>``: a typo in the given
+  name together with a missing surname still leaves this key;
+* ``gi|<sound of the first given name>|<initial of a surname>|<birth year>``: a typo in one
+  surname and the other missing or swapped, with a nickname or a changed nationality.
+
+A query expands the year over its own slack plus the widest slack of a stored record
+(``YEAR_WINDOW``): two estimated ages may be six years apart. Documents block through
+``IdentityDocument.number_search_bidx``. The database never sees a name, only these keys; the
+few candidates found are decrypted and scored in memory (``registry.resolution.scoring``).
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+from django.db.models import Count
+
+from privacy.blind_index import blind_index
+from registry.models import IdentityDocument, PersonBlockingKey
+from registry.resolution.identity import Identity
+from registry.resolution.names import phonetic_key
+
+BLOCK_DOMAIN = "block.v1"
+BLOCK_BITS = 32
+YEAR_WINDOW = 3  # the widest slack of a stored birth (an estimated age); a query adds its own
+MAX_SOUNDS = 8  # caps the pairs of a person with many aliases (28 pairs)
+MAX_CANDIDATES = 200
+
+
+def _sounds(identity: Identity) -> list[str]:
+    sounds: list[str] = []
+    for name in identity.names:
+        for token in name.tokens:
+            code = phonetic_key(token)
+            if code and code not in sounds:
+                sounds.append(code)
+    return sounds[:MAX_SOUNDS]
+
+
+def _key(value: str) -> str:
+    return "b:" + blind_index(value, BLOCK_DOMAIN, BLOCK_BITS)
+
+
+def _surname_sounds(identity: Identity) -> list[str]:
+    name = identity.name
+    return [code for code in (phonetic_key(t) for t in (*name.first, *name.second)) if code]
+
+
+def _raw_keys(identity: Identity, years, sexes) -> set[str]:
+    sounds = sorted(_sounds(identity))
+    name = identity.name
+    first = phonetic_key(name.given[0]) if name.given else ""
+    initial = name.given[0][:1] if name.given else ""
+    raw: set[str] = set()
+    for year in years:
+        raw.update(f"pair|{a}|{b}|{year}" for a, b in combinations(sounds, 2))
+        if first:
+            raw.add(f"one|{first}|{year}|{identity.nationality}")
+        if initial:  # a typo in the given name and a missing surname leave one surname word
+            raw.update(f"ini|{s}|{initial}|{sex}|{year}" for s in _surname_sounds(identity) for sex in sexes)
+        if first:  # a typo in a surname: its first letter usually survives
+            raw.update(f"gi|{first}|{s[:1]}|{year}" for s in (*name.first, *name.second) if s)
+    return raw
+
+
+def stored_keys(identity: Identity) -> set[str]:
+    """The keys stored for a person (at their own birth year and recorded sex)."""
+    return {_key(value) for value in _raw_keys(identity, [identity.birth_year], [identity.sex or "u"])}
+
+
+def query_keys(identity: Identity) -> set[str]:
+    """The keys to look up for an identity (its birth year ± the window; its sex or unknown)."""
+    year = identity.birth_year
+    window = YEAR_WINDOW + identity.slack
+    years = [None] if year is None else range(year - window, year + window + 1)
+    sexes = {"f", "m", "x", "u"} if identity.sex in ("", "u") else {identity.sex, "u"}
+    return {_key(value) for value in _raw_keys(identity, years, sorted(sexes))}
+
+
+def reindex(person, identity: Identity) -> None:
+    """Replace a person's blocking keys (call after any change of names, birth or nationality)."""
+    keys = stored_keys(identity)
+    PersonBlockingKey.objects.filter(person=person).exclude(key__in=keys).delete()
+    existing = set(PersonBlockingKey.objects.filter(person=person).values_list("key", flat=True))
+    PersonBlockingKey.objects.bulk_create(
+        [PersonBlockingKey(person=person, key=k) for k in sorted(keys - existing)], ignore_conflicts=True
+    )
+
+
+def candidate_ids(identity: Identity, *, limit: int = MAX_CANDIDATES) -> list:
+    """Ids of people sharing a blocking key or a document with the identity, best first."""
+    keys = query_keys(identity)
+    rows = (
+        PersonBlockingKey.objects.filter(key__in=keys).values("person_id")
+        .annotate(shared=Count("id")).order_by("-shared")[:limit]
+    )
+    ids = [row["person_id"] for row in rows]
+    if identity.documents:
+        docs = IdentityDocument.objects.filter(number_search_bidx__in=identity.documents).values_list("person_id", flat=True)
+        ids = list(dict.fromkeys([*docs, *ids]))
+    return [pk for pk in ids if pk != identity.key]

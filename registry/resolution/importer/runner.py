@@ -1,0 +1,296 @@
+"""Running an import: batches of rows through the registry services, each batch one
+transaction together with the job's progress, so ``resume`` continues exactly after the last
+committed row. Every row is imported, skipped as already imported, or reported."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crossings.models import Place
+from privacy.blind_index import blind_index, document_index
+from registry import services
+from registry.models import IdentityDocument, ImportJob, ImportJobStatus, Registration, TravelGroup
+from registry.resolution import engine
+from registry.resolution.importer import reader, schema
+from registry.resolution.importer.report import Report
+
+ROW_DOMAIN = "import.row.v1"
+PREVIEW_LINES = 1000
+
+
+@dataclass
+class ImportOptions:
+    actor: object
+    place_code: str = ""
+    legal_basis: str = ""
+    dry_run: bool = False
+    resume: bool = False
+    batch_size: int = 500
+    encoding: str = ""
+    claimed_format: str = ""
+    keep_preview: bool = False
+    stored_name: str = ""
+
+
+@dataclass
+class ImportResult:
+    job: ImportJob | None
+    counts: Counter = field(default_factory=Counter)
+    lines: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    already_done: bool = False
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _Context:
+    """Per-run caches: places by code, travel groups by the file's group key."""
+
+    def __init__(self, options: ImportOptions, sha256: str, groups: dict):
+        self.options, self.sha256 = options, sha256
+        self.places: dict[str, Place | None] = {}
+        self.groups = dict(groups)  # committed: key hash -> group id
+        self.pending: dict[str, str] = {}  # created in the current batch
+
+    def place(self, code: str) -> Place | None:
+        if code not in self.places:
+            self.places[code] = Place.objects.filter(code=code).first() if code else None
+        return self.places[code]
+
+    def group(self, key: str) -> TravelGroup | None:
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        pk = self.pending.get(digest) or self.groups.get(digest)
+        return TravelGroup.objects.filter(pk=pk).first() if pk else None
+
+    def remember(self, key: str, group: TravelGroup) -> None:
+        self.pending[hashlib.sha256(key.encode()).hexdigest()] = str(group.pk)
+
+    def token(self, row: schema.RowInput) -> uuid.UUID:
+        """The row's submission token: a keyed hash (never plaintext) of its cleaned content,
+        scoped to the file when the row has no registration time. A row repeated in the file,
+        a resumed file, or the same rows in a re-exported file are therefore never imported
+        twice (``services.register`` is idempotent on the token)."""
+        content = json.dumps(
+            [row.person, row.place_code, row.registered_at.isoformat() if row.registered_at else self.sha256,
+             row.legal_basis, row.document, row.group_key, row.relationship],
+            sort_keys=True, default=str,
+        )
+        return uuid.UUID(blind_index(content, ROW_DOMAIN, 128))
+
+
+def _report_errors(report: Report, number: int, errors: dict, values: dict) -> None:
+    for column, message in errors.items():
+        report.add(number, "error", column if column != "__all__" else "", message, values.get(column, ""))
+
+
+def _holder(document: dict) -> str:
+    bidx = document_index(document["kind"], document["issuing_country"], document["number"])
+    found = IdentityDocument.objects.filter(number_bidx=bidx, status="valid").select_related("person").first()
+    return found.person.display_reference if found else ""
+
+
+def _create(ctx: _Context, row: schema.RowInput, place: Place):
+    actor = ctx.options.actor
+    with transaction.atomic():
+        registration = services.register(
+            actor, place=place, person_data=row.person, registered_at=row.registered_at, legal_basis=row.legal_basis,
+            submission_token=ctx.token(row), scan_duplicates=False,  # matched below, in this transaction
+        )
+        person = registration.person
+        if row.document:
+            services.add_document(actor, person, **row.document)
+        if row.group_key:
+            membership = services.add_to_group(actor, person, relationship=row.relationship, group=ctx.group(row.group_key))
+            ctx.remember(row.group_key, membership.group)
+    return person
+
+
+def _service_errors(exc: ValidationError, row: schema.RowInput) -> dict:
+    errors = {k: " ".join(v) for k, v in exc.message_dict.items()} if hasattr(exc, "error_dict") else {"": " ".join(exc.messages)}
+    holder = _holder(row.document) if "number" in errors and row.document else ""
+    if holder:  # the document is already registered: name the record it belongs to
+        errors["number"] += " " + _("Probable duplicate of %(ref)s.") % {"ref": holder}
+    return {("document_number" if k == "number" else k): v for k, v in errors.items()}
+
+
+def _link_duplicates(person, report: Report, number: int, counts: Counter) -> None:
+    pairs = engine.record_candidates(person)
+    if not pairs:
+        return
+    best = max(pairs, key=lambda p: p.score)
+    other = best.person_b if best.person_a_id == person.pk else best.person_a
+    outcome = "probable_duplicate" if best.score >= engine.probable_threshold() else "possible_duplicate"
+    counts["duplicates"] += 1
+    report.add(number, outcome, "", _("Imported and sent to the duplicates queue with %(ref)s (score %(score).2f).")
+               % {"ref": other.display_reference, "score": best.score}, person.display_reference)
+
+
+def import_row(ctx: _Context, number: int, values: dict, report: Report, counts: Counter) -> None:
+    """One row: validate, skip if already imported, create through the services, match."""
+    options = ctx.options
+    place = ctx.place(str(values.get("place_code") or options.place_code).strip())
+    row = schema.clean_row(values, default_place=options.place_code, default_legal_basis=options.legal_basis,
+                           zone=place.time_zone if place else "UTC")
+    if place is None:
+        row.errors["place_code"] = _("Unknown place code.")
+    if row.errors:
+        counts["failed"] += 1
+        return _report_errors(report, number, row.errors, values)
+    if Registration.objects.filter(submission_token=ctx.token(row)).exists():
+        counts["skipped"] += 1
+        report.add(number, "skipped", "", _("Already imported (the same row earlier in this file or in an earlier import)."))
+        return None
+    try:
+        person = _create(ctx, row, place)
+    except ValidationError as exc:
+        counts["failed"] += 1
+        return _report_errors(report, number, _service_errors(exc, row), values)
+    counts["imported"] += 1
+    _link_duplicates(person, report, number, counts)
+    return None
+
+
+def _commit_batch(ctx: _Context, job: ImportJob | None, header, batch, report: Report, counts: Counter) -> None:
+    """One transaction for the rows and the job's progress; a failure rolls the batch back
+    and reports every row of it, and the import goes on with the next batch."""
+    before = len(report.lines)
+    batch_counts: Counter = Counter()
+    try:
+        with transaction.atomic():
+            for number, values in batch:
+                import_row(ctx, number, dict(zip(header, values, strict=False)), report, batch_counts)
+            _save_progress(job, batch[-1][0], batch_counts)
+    except Exception as exc:  # noqa: BLE001 - any failure of the batch is reported, not raised
+        del report.lines[before:]
+        ctx.pending.clear()
+        batch_counts = Counter(failed=len(batch))
+        for number, _values in batch:
+            report.add(number, "batch_failed", "", _("The batch failed and was rolled back (%(error)s).") % {"error": type(exc).__name__})
+        _save_progress(job, batch[-1][0], batch_counts)
+    ctx.groups.update(ctx.pending)
+    ctx.pending.clear()
+    counts.update(batch_counts)
+
+
+def _save_progress(job: ImportJob | None, last_row: int, batch_counts: Counter) -> None:
+    if job is None or job.pk is None:
+        return
+    job.last_committed_row = last_row
+    job.rows_seen = last_row - 1
+    for name in ("imported", "failed", "duplicates"):
+        setattr(job, name, getattr(job, name) + batch_counts[name])
+    job.save(update_fields=["last_committed_row", "rows_seen", "imported", "failed", "duplicates", "groups"])
+
+
+def _job(options: ImportOptions, sha256: str, file_format: str, size: int, warnings: list) -> tuple[ImportJob | None, bool]:
+    """The job to run (new, or the unfinished one when resuming) and whether it is already done."""
+    if options.dry_run:
+        return None, False
+    job = ImportJob.objects.filter(sha256=sha256, dry_run=False).first()
+    if job is not None and job.status == ImportJobStatus.DONE:
+        return job, True
+    if job is not None and not options.resume:
+        raise ValidationError(_("This file was partly imported before; resume it instead."), code="resume_needed")
+    if job is None:
+        place = Place.objects.filter(code=options.place_code).first() if options.place_code else None
+        job = ImportJob.objects.create(
+            sha256=sha256, file_format=file_format, size=size, created_by=options.actor, place=place,
+            batch_size=options.batch_size, stored_name=options.stored_name, warnings=warnings,
+        )
+        job.report_name = f"{job.pk}-report.csv"
+    job.status = ImportJobStatus.RUNNING
+    job.save()
+    return job, False
+
+
+def run_import(path: Path, options: ImportOptions) -> ImportResult:
+    """Import (or, with ``dry_run``, preview without writing) a registrations file."""
+    size = path.stat().st_size
+    reader.check_size(size)
+    file_format = reader.sniff(path, options.claimed_format)
+    sha256 = file_sha256(path)
+    header, rows = reader.open_rows(path, file_format, options.encoding)
+    header = schema.normalise_header(header)
+    warnings = schema.check_header(header)
+    job, done = _job(options, sha256, file_format, size, warnings)
+    if done:
+        return ImportResult(job, warnings=warnings, already_done=True)
+    report = Report(Path(settings.IMPORT_DIR) / job.report_name if job else None)
+    result = ImportResult(job, warnings=warnings)
+    # A dry run is one transaction rolled back at the end; a real run commits batch by batch.
+    try:
+        with transaction.atomic() if options.dry_run else contextlib.nullcontext():
+            _run_batches(_Context(options, sha256, job.groups if job else {}), job, header, rows, report, result)
+            if options.dry_run:
+                transaction.set_rollback(True)
+    except ValidationError as exc:  # the file itself went bad half way (row limit, broken CSV)
+        _fail(job, exc)
+        raise
+    return _finish(job, options, result, sha256, file_format, size)
+
+
+def _fail(job: ImportJob | None, exc: ValidationError) -> None:
+    """Record why a real run stopped; the batches before it stay committed."""
+    if job is None:
+        return
+    job.status, job.finished_at = ImportJobStatus.FAILED, timezone.now()
+    job.warnings = [*job.warnings, *map(str, exc.messages)]
+    job.save(update_fields=["status", "finished_at", "warnings"])
+
+
+def _run_batches(ctx: _Context, job, header, rows, report: Report, result: ImportResult) -> None:
+    start = job.last_committed_row if job else 0
+    batch: list = []
+    for number, values in rows:
+        if number <= start:
+            continue
+        batch.append((number, values))
+        if len(batch) >= ctx.options.batch_size:
+            _flush(ctx, job, header, batch, report, result)
+            batch = []
+    if batch:
+        _flush(ctx, job, header, batch, report, result)
+
+
+def _flush(ctx, job, header, batch, report: Report, result: ImportResult) -> None:
+    if job is not None:
+        job.groups = ctx.groups | ctx.pending
+    _commit_batch(ctx, job, header, batch, report, result.counts)
+    if job is not None:
+        job.groups = dict(ctx.groups)
+        ImportJob.objects.filter(pk=job.pk).update(groups=job.groups)
+    written = report.flush()
+    room = PREVIEW_LINES - len(result.lines)
+    result.lines.extend(written[:max(room, 0)])
+
+
+def _finish(job, options: ImportOptions, result: ImportResult, sha256: str, file_format: str, size: int) -> ImportResult:
+    if job is not None:
+        job.status, job.finished_at = ImportJobStatus.DONE, timezone.now()
+        job.save(update_fields=["status", "finished_at"])
+    elif options.keep_preview:
+        result.job = ImportJob.objects.create(
+            sha256=sha256, file_format=file_format, size=size, created_by=options.actor, dry_run=True,
+            status=ImportJobStatus.PREVIEWED, stored_name=options.stored_name, batch_size=options.batch_size,
+            imported=result.counts["imported"], failed=result.counts["failed"], duplicates=result.counts["duplicates"],
+            warnings=result.warnings, finished_at=timezone.now(),
+        )
+    return result

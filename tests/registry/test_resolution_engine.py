@@ -1,0 +1,267 @@
+"""The matching engine (issue 5): blocking recall on a fixed synthetic set, scoring reasons,
+thresholds, the nightly scan, and that nothing but blind keys reaches the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.utils import translation
+
+from registry.models import (
+    DuplicateCandidate,
+    MatchingRun,
+    MatchingRunStatus,
+    Person,
+    PersonBlockingKey,
+)
+from registry.resolution import blocking, engine, evaluation, synthetic
+from registry.resolution.identity import from_fields
+from registry.resolution.importer import runner
+from registry.resolution.scoring import score_pair
+from registry.resolution.weights import current
+from registry.vocabulary import DuplicateStatus
+from tests.registry.factories import register_person
+
+FIXED = {"people": 150, "seed": 11}
+
+
+def ident(key, given="José Ángel", first="Hernández", second="Gómez", **extra):
+    base = {"sex": "m", "birth_date": dt.date(1992, 3, 14), "nationality": "HN"}
+    return from_fields(key, given_names=given, first_surname=first, second_surname=second, **{**base, **extra})
+
+
+# --- scoring: pure functions, no database ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "codes"),
+    [
+        ({}, {"same_names", "same_given_names", "same_surnames", "same_birth_date", "same_sex", "same_nationality"}),
+        ({"first": "Gómez", "second": "Hernández"}, {"surnames_swapped", "names_reordered", "same_names"}),
+        ({"given": "JOSE ANGEL", "first": "Hernandez", "second": "Gomez"}, {"same_names", "same_surnames"}),
+        ({"second": ""}, {"surname_missing"}),
+        ({"first": "Hernándes"}, {"surnames_similar"}),
+        ({"given": "Pepe"}, {"given_name_nickname"}),
+        ({"given": "Ángel"}, {"given_names_partial"}),
+        ({"birth_date": None, "birth_year": 1992, "precision": "year"}, {"same_birth_year"}),
+        ({"birth_date": None, "birth_year": 1990, "precision": "estimated"}, {"close_birth_year"}),
+        ({"nationality": "GT"}, {"different_nationality"}),
+    ],
+)
+def test_scoring_reasons(changes, codes):
+    a = ident(1)
+    fields = {"given": "José Ángel", "first": "Hernández", "second": "Gómez", **changes}
+    b = ident(2, fields.pop("given"), fields.pop("first"), fields.pop("second"), **fields)
+    scored = score_pair(a, b)
+    assert scored is not None
+    assert codes <= set(scored.codes), scored.codes
+    assert scored.score >= current().possible
+
+
+def test_transposed_day_and_month_of_birth():
+    a, b = ident(1, birth_date=dt.date(1992, 3, 4)), ident(2, birth_date=dt.date(1992, 4, 3))
+    scored = score_pair(a, b)
+    assert "birth_day_month_transposed" in scored.codes and scored.score >= current().probable
+    other_day = score_pair(a, ident(3, birth_date=dt.date(1992, 3, 5)))
+    assert "birth_date_differs" in other_day.codes and other_day.score < current().possible
+
+
+def test_same_document_outweighs_a_misspelt_name():
+    a = ident(1, documents={"d1"}, document_kinds={"passport:HN"})
+    b = ident(2, "Josue", "Ernandes", "", documents={"d1"}, document_kinds={"passport:HN"})
+    scored = score_pair(a, b)
+    assert "same_document" in scored.codes and scored.score >= current().probable
+    conflict = score_pair(a, ident(3, documents={"d2"}, document_kinds={"passport:HN"}))
+    assert "different_document" in conflict.codes and conflict.score < score_pair(a, ident(4)).score
+
+
+def test_incompatible_births_are_a_veto_and_estimates_add_their_slack():
+    assert score_pair(ident(1), ident(2, birth_date=dt.date(1993, 3, 14))) is None  # exact vs exact
+    estimated = {"birth_date": None, "precision": "estimated"}
+    assert score_pair(ident(1, birth_year=1989, **estimated), ident(2, birth_year=1995, **estimated)) is not None
+    assert score_pair(ident(1, birth_year=1988, **estimated), ident(2, birth_year=1995, **estimated)) is None
+
+
+def test_family_members_are_not_matched():
+    father = ident(1, "Marvin", "López", "Cux", birth_date=dt.date(1985, 3, 12), group="g1")
+    son = ident(2, "Kevin", "López", "Cux", birth_date=dt.date(2016, 7, 1), group="g1")
+    brother = ident(3, "Marvin", "López", "Cux", sex="m", birth_date=dt.date(1985, 7, 2), group="g1")
+    assert score_pair(father, son) is None
+    assert score_pair(father, brother).score < current().possible
+
+
+def test_sex_disagreement_lowers_the_score_and_different_names_stay_below_possible():
+    other_sex = score_pair(ident(1), ident(2, sex="f"))
+    assert "different_sex" in other_sex.codes and other_sex.score < score_pair(ident(1), ident(2)).score
+    assert score_pair(ident(1, birth_date=None, birth_year=1992, precision="year"),
+                      ident(2, sex="f", birth_date=None, birth_year=1992, precision="year")).score < current().possible
+    assert score_pair(ident(1), ident(2, "Pedro", "Castillo", "Ruiz")).score < current().possible
+
+
+def test_thresholds_are_data_and_ordered():
+    weights = current()
+    assert 0 < weights.possible < weights.probable <= 1
+    assert weights.weight("document", "same") > 10 and weights.weight("surnames", "differ") < -5
+    assert weights.weight("given", "missing") == 0
+
+
+def test_reason_labels_are_translated_only_when_shown():
+    from registry.resolution.reasons import label, to_code
+
+    with translation.override("en"):
+        assert label("surnames_swapped") == "first and second surnames swapped"
+    assert label("unknown_code") == "unknown_code"
+    assert to_code("names in another order") == "names_reordered" and to_code("same_names") == "same_names"
+
+
+# --- blocking: every true pair of a fixed synthetic set is a candidate ---------------------------
+
+
+def test_blocking_finds_every_true_pair_in_memory():
+    records = synthetic.generate(2000, seed=11)
+    truth = synthetic.true_pairs(records)
+    blocked = evaluation.blocked_pairs([evaluation.identity_of(r) for r in records])
+    assert len(truth) > 700
+    assert truth <= blocked
+    assert len(blocked) < 5 * len(truth)  # and it stays selective (not everyone against everyone)
+
+
+@pytest.fixture
+def imported_fixed_set(supervisor, place, tmp_path, settings):
+    """The fixed synthetic set imported through the importer (as in bench/dedup_quality.py)."""
+    import csv
+
+    settings.IMPORT_DIR = tmp_path / "imports"
+    records = synthetic.generate(FIXED["people"], seed=FIXED["seed"])
+    path = tmp_path / "fixed.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(records[0].as_row()))
+        writer.writeheader()
+        writer.writerows(r.as_row() for r in records)
+    result = runner.run_import(path, runner.ImportOptions(
+        actor=supervisor, place_code=place.code, legal_basis="public_interest", batch_size=100,
+    ))
+    assert result.counts["failed"] == 0, result.lines[:5]
+    return records, result
+
+
+def test_blocking_through_the_database_finds_every_true_pair(imported_fixed_set):
+    records, _result = imported_fixed_set
+    people = list(Person.objects.order_by("created_at", "pk"))
+    assert len(people) == len(records)
+    by_row = dict(zip([r.row for r in sorted(records, key=lambda r: r.row)], people, strict=True))
+    identities = engine.identities(people)
+    missing = []
+    for a, b in synthetic.true_pairs(records):
+        found = set(blocking.candidate_ids(identities[by_row[a].pk]))
+        if by_row[b].pk not in found:
+            missing.append((a, b))
+    assert missing == []
+
+
+def test_import_of_the_fixed_set_queues_the_true_pairs(imported_fixed_set):
+    records, result = imported_fixed_set
+    truth = synthetic.true_pairs(records)
+    people = list(Person.objects.order_by("created_at", "pk"))
+    row_of = {p.pk: r.row for p, r in zip(people, sorted(records, key=lambda r: r.row), strict=True)}
+    queued = {tuple(sorted((row_of[a], row_of[b]))) for a, b in DuplicateCandidate.objects.values_list("person_a", "person_b")}
+    quality = evaluation.quality(queued, truth)
+    assert quality["recall"] >= 0.95 and quality["precision"] >= 0.9, quality
+    assert result.counts["duplicates"] > 0
+
+
+def test_database_holds_only_blind_keys(supervisor, place):
+    register_person(supervisor, place, given_names="Wilmer", first_surname="Tzul", second_surname="Ixcot", sex="m")
+    keys = list(PersonBlockingKey.objects.values_list("key", flat=True))
+    assert keys and all(k.startswith("b:") and len(k) == 10 for k in keys)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT key FROM registry_personblockingkey")
+        dump = " ".join(k for (k,) in cursor.fetchall()).lower()
+    assert not any(word in dump for word in ("wilmer", "tzul", "ixcot", "uilmer", "1990"))
+
+
+# --- thresholds and the queue --------------------------------------------------------------------
+
+
+def test_probable_and_possible_both_go_to_the_queue_and_nothing_merges(supervisor, place):
+    original = register_person(supervisor, place, given_names="José Ángel", first_surname="Hernández",
+                               second_surname="Gómez", sex="m", nationality="HN", birth_date=dt.date(1992, 3, 14)).person
+    probable = register_person(supervisor, place, given_names="Jose Angel", first_surname="Gomez",
+                               second_surname="Hernandez", sex="m", nationality="HN", birth_date=dt.date(1992, 3, 14)).person
+    possible = register_person(supervisor, place, given_names="Ángel", first_surname="Hernández",
+                               second_surname="", sex="m", nationality="HN", birth_precision="year",
+                               birth_year=1991).person
+    stranger = register_person(supervisor, place, given_names="Pedro", first_surname="Castillo",
+                               second_surname="Ruiz", sex="m", nationality="HN", birth_date=dt.date(1992, 3, 14)).person
+    matches = {m.person.pk: m for m in engine.candidates_for_person(original)}
+    weights = current()
+    assert matches[probable.pk].score >= weights.probable and matches[probable.pk].probable
+    assert weights.possible <= matches[possible.pk].score < weights.probable and not matches[possible.pk].probable
+    assert stranger.pk not in matches
+    engine.record_candidates(original)
+    pairs = DuplicateCandidate.objects.all()
+    assert pairs.count() == 2 and {p.status for p in pairs} == {DuplicateStatus.PENDING}
+    assert Person.objects.filter(status="active").count() == 4
+
+
+# --- the nightly scan ------------------------------------------------------------------------------
+
+
+def test_nightly_scan_records_progress_and_only_rescans_changes(supervisor, place):
+    from registry.resolution.scan import scan_changed_people
+
+    for given, born in (("José Ángel", (1992, 3, 14)), ("Jose Angel", (1992, 3, 14)), ("Pedro", (1992, 7, 20))):
+        register_person(supervisor, place, given_names=given, first_surname="Hernández", second_surname="Gómez",
+                        sex="m", birth_date=dt.date(*born))
+    DuplicateCandidate.objects.all().delete()
+    run = scan_changed_people()
+    assert (run.status, run.total, run.scanned) == (MatchingRunStatus.DONE, 3, 3)
+    assert run.pairs_found >= 1 and DuplicateCandidate.objects.count() == 1
+    again = scan_changed_people()
+    assert (again.total, again.scanned, again.since) == (0, 0, run.last_modified_seen)
+    assert MatchingRun.objects.count() == 2
+
+
+def test_a_running_scan_blocks_a_second_one(db):
+    from registry.resolution.scan import scan_changed_people
+
+    MatchingRun.objects.create(kind="nightly")
+    assert scan_changed_people() is None
+
+
+def test_weights_file_is_valid_json_with_every_level():
+    import json
+
+    from registry.resolution.weights import WEIGHTS_FILE
+
+    data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+    for field in ("given", "surnames", "birth", "sex", "nationality", "document", "group"):
+        assert data["fields"][field]
+        for level in data["fields"][field].values():
+            assert 0 < level["m"] < 1 and 0 < level["u"] < 1
+
+
+def test_estimate_match_weights_prints_quality_without_writing(capsys):
+    from django.core.management import call_command
+
+    from registry.resolution.weights import WEIGHTS_FILE
+
+    before = WEIGHTS_FILE.read_bytes()
+    call_command("estimate_match_weights", "--people", "300", "--seed", "3")
+    out = capsys.readouterr().out
+    assert "best F1" in out and "blocked pairs" in out
+    assert WEIGHTS_FILE.read_bytes() == before
+
+
+def test_stored_reasons_are_codes_shown_as_labels(supervisor, place):
+    original = register_person(supervisor, place, given_names="José Ángel", first_surname="Hernández",
+                               second_surname="Gómez", sex="m", nationality="HN", birth_date=dt.date(1992, 3, 14)).person
+    register_person(supervisor, place, given_names="Jose Angel", first_surname="Gomez", second_surname="Hernandez",
+                    sex="m", nationality="HN", birth_date=dt.date(1992, 3, 14))
+    [pair] = engine.record_candidates(original)
+    pair.refresh_from_db()
+    assert "surnames_swapped" in pair.reasons
+    with translation.override("en"):
+        assert "first and second surnames swapped" in pair.reason_labels
