@@ -20,23 +20,11 @@ import argparse
 import csv
 import datetime as dt
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-BENCH_ENV = {
-    "SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
-    "FIELD_ENCRYPTION_KEYS": "t1:dGVzdC1maWVsZC1rZXktMzItYnl0ZXMtbG9uZyEhISE=",
-    "BLIND_INDEX_KEY": "dGVzdC1ibGluZC1pbmRleC1rZXktMzItYnl0ZXMhISE=",
-    "PSEUDONYM_KEY": "dGVzdC1wc2V1ZG9ueW0ta2V5LTMyLWJ5dGVzLW9rISE=",
-    "CARD_SIGNING_KEY": "dGVzdC1jYXJkLXNpZ25pbmcta2V5LTMyLWJ5dGVzISE=",
-    "DEBUG": "true",
-    "LOG_LEVEL": "WARNING",
-}
+from common import recreate_database, setup_django  # bench/ is sys.path[0] when run as a script
 
 
 def parse_args() -> argparse.Namespace:
@@ -46,25 +34,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database-url", default=os.environ.get(
         "BENCH_DEDUP_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/frontera_bench_dedup"))
     return parser.parse_args()
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_django(url: str) -> None:
-    for key, value in BENCH_ENV.items():
-        os.environ.setdefault(key, value)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
 
 
 def fixtures():

@@ -34,7 +34,8 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dedup_quality import fixtures, recreate_database, setup_django, write_csv  # noqa: E402
+from common import recreate_database, setup_django  # noqa: E402
+from dedup_quality import fixtures, write_csv  # noqa: E402
 
 FINAL_TABLES = ("registry_person", "registry_registration", "registry_personnameterm", "registry_personblockingkey",
                 "registry_identitydocument", "registry_travelgroup", "registry_groupmembership")

@@ -19,24 +19,15 @@ import argparse
 import datetime as dt
 import os
 import random
-import sys
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import (  # bench/ is sys.path[0] when run as a script
+    copy_rows,
+    recreate_database,
+    setup_django,
+)
 
-# Synthetic keys for the benchmark database only (never used elsewhere).
-BENCH_ENV = {
-    "SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
-    "FIELD_ENCRYPTION_KEYS": "t1:dGVzdC1maWVsZC1rZXktMzItYnl0ZXMtbG9uZyEhISE=",
-    "BLIND_INDEX_KEY": "dGVzdC1ibGluZC1pbmRleC1rZXktMzItYnl0ZXMhISE=",
-    "PSEUDONYM_KEY": "dGVzdC1wc2V1ZG9ueW0ta2V5LTMyLWJ5dGVzLW9rISE=",
-    "CARD_SIGNING_KEY": "dGVzdC1jYXJkLXNpZ25pbmcta2V5LTMyLWJ5dGVzISE=",
-    "DEBUG": "true",
-    "LOG_LEVEL": "WARNING",
-}
 ZONES = ["America/Mexico_City", "America/Guatemala", "America/Cancun"]
 NATIONALITIES = ["GT", "GT", "GT", "BZ"]
 NOW = dt.datetime(2026, 1, 15, 12, 0, tzinfo=dt.UTC)
@@ -79,34 +70,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--reuse", action="store_true", help="keep the existing data")
     parser.add_argument("--seed", type=int, default=2026)
     return parser.parse_args()
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_django(url: str) -> None:
-    for key, value in BENCH_ENV.items():
-        os.environ.setdefault(key, value)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-
-
-def _copy(cursor, table: str, columns: tuple[str, ...], rows) -> int:
-    count = 0
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-            count += 1
-    return count
 
 
 def _fixtures():
@@ -196,11 +159,11 @@ def load_data(args) -> tuple[int, int, int]:
     place_ids = [p.pk for p in places]
     with connection.cursor() as cursor:
         raw = cursor.cursor
-        _copy(raw, "registry_person", person_columns, people)
-        permits = _copy(raw, "transit_permit", ("id", "person_id", "kind", "number", "valid_from", "valid_until",
+        copy_rows(raw, "registry_person", person_columns, people)
+        permits = copy_rows(raw, "transit_permit", ("id", "person_id", "kind", "number", "valid_from", "valid_until",
                                                 "allowed_states", "status", "status_reason", "issued_by_id", "issued_at"),
                         _permit_rows(people, rng, user.pk))
-        events = _copy(raw, "transit_transitevent", ("id", "place_id", "kind", "direction", "mode", "occurred_at",
+        events = copy_rows(raw, "transit_transitevent", ("id", "place_id", "kind", "direction", "mode", "occurred_at",
                                                      "person_id", "recorded_by_id", "source", "idempotency_key",
                                                      "fingerprint", "flag", "created_at"),
                        _event_rows(people, args.events, rng, place_ids, user.pk))

@@ -30,19 +30,12 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import (  # bench/ is sys.path[0] when run as a script
+    copy_rows,
+    recreate_database,
+    setup_django,
+)
 
-BENCH_ENV = {
-    "SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
-    "FIELD_ENCRYPTION_KEYS": "t1:dGVzdC1maWVsZC1rZXktMzItYnl0ZXMtbG9uZyEhISE=",
-    "BLIND_INDEX_KEY": "dGVzdC1ibGluZC1pbmRleC1rZXktMzItYnl0ZXMhISE=",
-    "PSEUDONYM_KEY": "dGVzdC1wc2V1ZG9ueW0ta2V5LTMyLWJ5dGVzLW9rISE=",
-    "CARD_SIGNING_KEY": "dGVzdC1jYXJkLXNpZ25pbmcta2V5LTMyLWJ5dGVzISE=",
-    "DEBUG": "true",
-    "LOG_LEVEL": "WARNING",
-    "CELERY_BROKER_URL": "",
-}
 START = dt.datetime(2023, 1, 1, 6, tzinfo=dt.UTC)
 DAYS = 3 * 365
 ZONES = ["America/Mexico_City", "America/Guatemala", "America/Cancun"]
@@ -96,34 +89,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # the child process
     return parser.parse_args()
-
-
-def setup_django(url: str) -> None:
-    for key, value in BENCH_ENV.items():
-        os.environ.setdefault(key, value)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _copy(cursor, table: str, columns: tuple[str, ...], rows) -> int:
-    count = 0
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-            count += 1
-    return count
 
 
 def _people(n: int, rng: random.Random, cipher: str, created: dt.datetime):
@@ -180,12 +145,12 @@ def load_data(args) -> None:
     heads = [row[0] for row in _head_counts(n_heads, random.Random(args.seed + 1))]
     with connection.cursor() as cursor:
         raw = cursor.cursor
-        _copy(raw, "registry_person", person_columns, _people(n_people, random.Random(args.seed), cipher, created))
+        copy_rows(raw, "registry_person", person_columns, _people(n_people, random.Random(args.seed), cipher, created))
         vulnerable = rng.sample(people, len(people) // 20)
-        _copy(raw, "registry_vulnerability", ("id", "person_id", "kind", "unhcr_code", "details", "derived", "is_active", "recorded_at"),
+        copy_rows(raw, "registry_vulnerability", ("id", "person_id", "kind", "unhcr_code", "details", "derived", "is_active", "recorded_at"),
               ((uuid.uuid4(), p, rng.choice(VULNERABILITIES), "", cipher, False, True, created) for p in vulnerable))
-        _copy(raw, "transit_headcount", head_columns, _head_counts(n_heads, random.Random(args.seed + 1)))
-        events = _copy(raw, "transit_transitevent", event_columns,
+        copy_rows(raw, "transit_headcount", head_columns, _head_counts(n_heads, random.Random(args.seed + 1)))
+        events = copy_rows(raw, "transit_transitevent", event_columns,
                        _events(args.events, rng, places, people, heads, user.pk, created))
         cursor.execute("ANALYZE")
     print(f"loaded {n_people:,} people, {len(vulnerable):,} vulnerabilities, {n_heads:,} head counts, {events:,} events")
