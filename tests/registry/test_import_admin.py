@@ -33,7 +33,7 @@ def upload(client, place, content=CSV, name="gente.csv"):
     })
 
 
-def test_upload_previews_then_imports(admin_user, place, django_capture_on_commit_callbacks):
+def test_upload_previews_then_imports(admin_user, place, settings, django_capture_on_commit_callbacks):
     client = verified_client(admin_user)
     response = upload(client, place)
     assert response.status_code == 200
@@ -51,6 +51,7 @@ def test_upload_previews_then_imports(admin_user, place, django_capture_on_commi
     job = ImportJob.objects.get(dry_run=False)
     assert (job.status, job.imported, job.failed) == (ImportJobStatus.DONE, 1, 1)
     assert Person.objects.count() == 1
+    assert job.stored_name and not (settings.IMPORT_DIR / job.stored_name).exists()  # plaintext upload gone
 
 
 def test_bad_files_are_refused_with_a_form_error(admin_user, place):

@@ -286,6 +286,10 @@ def _finish(job, options: ImportOptions, result: ImportResult, sha256: str, file
     if job is not None:
         job.status, job.finished_at = ImportJobStatus.DONE, timezone.now()
         job.save(update_fields=["status", "finished_at"])
+        if job.stored_name:
+            # An upload kept under IMPORT_DIR holds plaintext names: once every row is in the
+            # (encrypted) registry it is not kept. Files named on the command line are the user's.
+            (Path(settings.IMPORT_DIR) / job.stored_name).unlink(missing_ok=True)
     elif options.keep_preview:
         result.job = ImportJob.objects.create(
             sha256=sha256, file_format=file_format, size=size, created_by=options.actor, dry_run=True,
