@@ -236,3 +236,11 @@ def test_list_filters_by_status(make_user):
     client = verified_client(world.dpo)
     rows = client.get("/privacy/requests/?status=refused").context["page_obj"].object_list
     assert [r.pk for r in rows] == [closed.pk]
+
+
+@pytest.mark.parametrize(("role", "shown"), [("data_protection", True), ("supervisor", True), ("registrar", False), ("analyst", False)])
+def test_main_navigation_links_the_rights_register_for_roles_that_see_it(make_user, login, role, shown):
+    from django.urls import reverse
+
+    body = login(make_user(role)).get(reverse("crossings:list")).content.decode()
+    assert (f'href="{reverse("privacy:requests")}"' in body) is shown

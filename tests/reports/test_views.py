@@ -141,3 +141,9 @@ def test_dashboard_json_is_suppressed_and_cached(dataset, analyst, login, record
 def test_dashboard_json_rejects_a_reversed_period(analyst, login, db):
     response = login(analyst).get(reverse("reports:dashboard-data") + "?date_from=2026-03-09&date_to=2026-03-01")
     assert response.status_code == 400 and "date_to" in response.json()["errors"]
+
+
+@pytest.mark.parametrize(("role", "shown"), [("analyst", True), ("supervisor", True), ("registrar", False), ("auditor", False)])
+def test_main_navigation_links_the_reports_for_roles_that_run_them(make_user, login, role, shown):
+    body = login(make_user(role)).get(reverse("crossings:list")).content.decode()
+    assert (f'href="{reverse("reports:dashboard")}"' in body) is shown
