@@ -134,11 +134,19 @@ def pseudonyms_for(agency_id, person_ids: Iterable) -> dict[uuid.UUID, str]:
     from accounts.models import PartnerPseudonym
 
     ids = {uuid.UUID(str(pid)) for pid in person_ids if pid is not None}
-    mapping = {pid: pseudonym(agency_id, pid) for pid in ids}
-    if mapping:
+    stored = PartnerPseudonym.objects.filter(agency_id=agency_id, person_id__in=ids)
+    mapping = dict(stored.values_list("person_id", "pseudonym"))
+    # Pseudonyms already served never change (they are the partner's foreign keys), even after a
+    # PSEUDONYM_KEY rotation: only people first served now are derived with the current key.
+    new = {pid: pseudonym(agency_id, pid) for pid in ids - mapping.keys()}
+    if new:
         PartnerPseudonym.objects.bulk_create(
-            [PartnerPseudonym(agency_id=agency_id, person_id=pid, pseudonym=p) for pid, p in mapping.items()],
+            [PartnerPseudonym(agency_id=agency_id, person_id=pid, pseudonym=p) for pid, p in new.items()],
             ignore_conflicts=True,
+        )
+        mapping.update(
+            PartnerPseudonym.objects.filter(agency_id=agency_id, person_id__in=list(new))
+            .values_list("person_id", "pseudonym")
         )
     return mapping
 

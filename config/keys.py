@@ -8,6 +8,9 @@ Key formats (all base64 of 32 random bytes):
 * ``FIELD_ENCRYPTION_KEYS``: ``"<key id>:<base64>[,<key id>:<base64>...]"``; the first key
   encrypts, every listed key decrypts (so rotation can run while old ciphertext still exists).
 * ``BLIND_INDEX_KEY``, ``PSEUDONYM_KEY``, ``CARD_SIGNING_KEY``: one base64 value each.
+* ``BLIND_INDEX_KEY_PREVIOUS`` (optional): the blind-index key being retired, set only while
+  ``manage.py rotate_keys --blind-index`` re-derives the stored indexes; lookups use both keys
+  meanwhile. It must differ from every other key (``check_separation``), like the others.
 """
 
 from __future__ import annotations
@@ -34,6 +37,11 @@ def decode_key(name: str, value: str) -> bytes:
     if len(raw) != KEY_BYTES:
         raise KeyConfigError(f"{name} must decode to {KEY_BYTES} bytes, got {len(raw)}")
     return raw
+
+
+def optional_key(name: str, value: str) -> bytes | None:
+    """``decode_key`` for a variable that may be unset or empty (None then)."""
+    return decode_key(name, value) if value and value.strip() else None
 
 
 def parse_keyring(name: str, value: str) -> dict[str, bytes]:

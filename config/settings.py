@@ -56,6 +56,10 @@ try:
     )
     BLIND_INDEX_KEY = keyconf.decode_key("BLIND_INDEX_KEY", _required("BLIND_INDEX_KEY"))
     PSEUDONYM_KEY = keyconf.decode_key("PSEUDONYM_KEY", _required("PSEUDONYM_KEY"))
+    # Set only while `manage.py rotate_keys --blind-index` runs after a BLIND_INDEX_KEY change.
+    BLIND_INDEX_KEY_PREVIOUS = keyconf.optional_key(
+        "BLIND_INDEX_KEY_PREVIOUS", env.str("BLIND_INDEX_KEY_PREVIOUS", default="")
+    )
     _card_key = env.str("CARD_SIGNING_KEY", default="")
     CARD_SIGNING_KEY = keyconf.decode_key("CARD_SIGNING_KEY", _card_key) if _card_key else None
     keyconf.check_separation(
@@ -63,6 +67,7 @@ try:
         {
             "FIELD_ENCRYPTION_KEYS": FIELD_ENCRYPTION_KEYRING,
             "BLIND_INDEX_KEY": BLIND_INDEX_KEY,
+            **({"BLIND_INDEX_KEY_PREVIOUS": BLIND_INDEX_KEY_PREVIOUS} if BLIND_INDEX_KEY_PREVIOUS else {}),
             "PSEUDONYM_KEY": PSEUDONYM_KEY,
             **({"CARD_SIGNING_KEY": CARD_SIGNING_KEY} if CARD_SIGNING_KEY else {}),
         },

@@ -5,6 +5,10 @@ truncated. The key is separate from the encryption keys and from ``SECRET_KEY`` 
 startup by ``config.keys``), and every use has its own *domain* string, so an index of one kind
 can never be compared with, or replayed as, another.
 
+Rotation (``privacy.rotation.rederive_blind_indexes``): with ``BLIND_INDEX_KEY`` set to the new
+key and ``BLIND_INDEX_KEY_PREVIOUS`` to the old one, indexes are always *written* with the new key,
+while lookups through ``blind_indexes``/``name_lookup_terms``/``document_lookup_indexes`` try both.
+
 Names use **short** truncations (``NAME_INDEX_BITS``): an index term matches many people by
 design, so a stolen database cannot confirm one name, and searches return *candidates* whose
 decrypted names are then compared in Python. Documents use 128 bits because a unique constraint
@@ -86,15 +90,33 @@ def phonetic_key(token: str) -> str:
     return _REPEATS.sub(r"\1", code.lower())
 
 
-def blind_index(value: str, domain: str, bits: int = 64) -> str:
-    """Hex HMAC-SHA256 of ``value`` under ``BLIND_INDEX_KEY`` in ``domain``, cut to ``bits``."""
+def lookup_keys() -> list[bytes]:
+    """The keys a *lookup* must try: ``BLIND_INDEX_KEY``, then ``BLIND_INDEX_KEY_PREVIOUS`` while
+    a rotation is under way (rows not yet re-derived still carry the previous key's index).
+    Stored indexes are always written with ``BLIND_INDEX_KEY`` alone."""
+    keys = [bytes(settings.BLIND_INDEX_KEY)]
+    previous = getattr(settings, "BLIND_INDEX_KEY_PREVIOUS", None)
+    if previous and bytes(previous) not in keys:
+        keys.append(bytes(previous))
+    return keys
+
+
+def blind_index(value: str, domain: str, bits: int = 64, *, key: bytes | None = None) -> str:
+    """Hex HMAC-SHA256 of ``value`` under ``BLIND_INDEX_KEY`` (or ``key``) in ``domain``, cut to ``bits``."""
     if bits % 8 or not 8 <= bits <= 256:
         raise ValueError("bits must be a multiple of 8 between 8 and 256")
     if "\x00" in domain:
         raise ValueError("domain must not contain NUL")
     message = domain.encode("utf-8") + b"\x00" + value.encode("utf-8")
-    digest = hmac.new(settings.BLIND_INDEX_KEY, message, hashlib.sha256).digest()
+    secret = bytes(settings.BLIND_INDEX_KEY if key is None else key)
+    digest = hmac.new(secret, message, hashlib.sha256).digest()
     return digest[: bits // 8].hex()
+
+
+def blind_indexes(value: str, domain: str, bits: int = 64) -> list[str]:
+    """``blind_index`` under every lookup key (current first): for ``__in`` lookups that must
+    keep finding rows during a ``BLIND_INDEX_KEY`` rotation."""
+    return list(dict.fromkeys(blind_index(value, domain, bits, key=k) for k in lookup_keys()))
 
 
 def _indexable(tokens: list[str]) -> list[str]:
@@ -103,7 +125,7 @@ def _indexable(tokens: list[str]) -> list[str]:
     return kept or tokens
 
 
-def name_index_terms(*names: str) -> set[str]:
+def name_index_terms(*names: str, key: bytes | None = None) -> set[str]:
     """Index terms for a person's names: ``t:<hex>`` per word and ``p:<hex>`` per sound.
 
     Store them in an index table and search with the terms of the query; every hit is only a
@@ -112,10 +134,19 @@ def name_index_terms(*names: str) -> set[str]:
     terms: set[str] = set()
     for name in names:
         for token in _indexable(name_tokens(name or "")):
-            terms.add("t:" + blind_index(token, TOKEN_DOMAIN, NAME_INDEX_BITS))
+            terms.add("t:" + blind_index(token, TOKEN_DOMAIN, NAME_INDEX_BITS, key=key))
             sound = phonetic_key(token)
             if sound:
-                terms.add("p:" + blind_index(sound, PHONETIC_DOMAIN, NAME_INDEX_BITS))
+                terms.add("p:" + blind_index(sound, PHONETIC_DOMAIN, NAME_INDEX_BITS, key=key))
+    return terms
+
+
+def name_lookup_terms(*names: str) -> set[str]:
+    """The terms to *search* with: ``name_index_terms`` under every lookup key. Outside a
+    rotation this is exactly ``name_index_terms``."""
+    terms: set[str] = set()
+    for key in lookup_keys():
+        terms |= name_index_terms(*names, key=key)
     return terms
 
 
@@ -124,10 +155,22 @@ def normalise_document_number(number: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", unidecode(number or "").upper())
 
 
-def document_index(kind: str, country: str, number: str) -> str:
-    """128-bit index of an identity document, for exact lookup and a unique constraint."""
+def _document_value(kind: str, country: str, number: str) -> str:
     number = normalise_document_number(number)
     if not number:
         raise ValueError("document number is empty after normalisation")
-    value = "\x1f".join((kind.strip().lower(), country.strip().upper(), number))
-    return blind_index(value, DOCUMENT_DOMAIN, DOCUMENT_INDEX_BITS)
+    return "\x1f".join((kind.strip().lower(), country.strip().upper(), number))
+
+
+def document_index(kind: str, country: str, number: str, *, key: bytes | None = None) -> str:
+    """128-bit index of an identity document, for exact lookup and a unique constraint."""
+    return blind_index(
+        _document_value(kind, country, number), DOCUMENT_DOMAIN, DOCUMENT_INDEX_BITS, key=key
+    )
+
+
+def document_lookup_indexes(kind: str, country: str, number: str) -> list[str]:
+    """``document_index`` under every lookup key (current first), for ``number_bidx__in``."""
+    return blind_indexes(
+        _document_value(kind, country, number), DOCUMENT_DOMAIN, DOCUMENT_INDEX_BITS
+    )

@@ -11,7 +11,12 @@ from __future__ import annotations
 from django.db.models import Count
 from rapidfuzz import fuzz
 
-from privacy.blind_index import blind_index, name_index_terms, normalise_text
+from privacy.blind_index import (
+    blind_index,
+    blind_indexes,
+    name_lookup_terms,
+    normalise_text,
+)
 from registry import reference
 from registry.models import IdentityDocument, Person, PersonNameTerm
 from registry.resolution.engine import (
@@ -36,9 +41,13 @@ DOCUMENT_SEARCH_DOMAIN = "document-number-search"
 
 
 
+def _document_search_value(number: str) -> str:
+    return "".join(ch for ch in number.upper() if ch.isalnum())
+
+
 def document_search_index(number: str) -> str:
     """Index of a document number alone (any kind, any country), for the search box."""
-    return blind_index("".join(ch for ch in number.upper() if ch.isalnum()), DOCUMENT_SEARCH_DOMAIN)
+    return blind_index(_document_search_value(number), DOCUMENT_SEARCH_DOMAIN)
 
 
 def _block(terms: set[str], base=None, min_terms: int = 1) -> list:
@@ -85,9 +94,11 @@ def search(user, text: str, *, base=None) -> list[Person]:
         if found:
             return found
     if any(ch.isdigit() for ch in text):
-        ids = IdentityDocument.objects.filter(number_search_bidx=document_search_index(text)).values("person_id")
+        ids = IdentityDocument.objects.filter(
+            number_search_bidx__in=blind_indexes(_document_search_value(text), DOCUMENT_SEARCH_DOMAIN)
+        ).values("person_id")  # under the previous key too while a rotation runs
         return list(visible.filter(pk__in=ids))
-    terms = name_index_terms(text)
+    terms = name_lookup_terms(text)
     ids = _block(terms, base=visible)
     found = list(visible.filter(pk__in=ids))
     ranked = sorted(found, key=lambda p: max(_name_score(text, n) for n in [p.full_name, *p.aliases]), reverse=True)

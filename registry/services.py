@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from privacy import outbox
-from privacy.blind_index import document_index, normalise_document_number
+from privacy.blind_index import document_index, document_lookup_indexes, normalise_document_number
 from registry import people
 from registry.matching import document_search_index
 from registry.models import (
@@ -282,6 +282,12 @@ def add_document(
         if parsed.document_number != normalise_document_number(number):
             raise ValidationError({"mrz": _("The MRZ belongs to another document number.")})
         expiry_date = expiry_date or parsed.expiry()
+    duplicate = _("A valid document with this number is already registered.")
+    if IdentityDocument.objects.filter(  # also under the previous key while a rotation runs
+        kind=kind, issuing_country=issuing_country, status="valid",
+        number_bidx__in=document_lookup_indexes(kind, str(issuing_country), number),
+    ).exists():
+        raise ValidationError({"number": duplicate}, code="duplicate")
     document = IdentityDocument(
         person=person, kind=kind, number=number, issuing_country=issuing_country, expiry_date=expiry_date,
         mrz=mrz.strip(), mrz_checks=mrz_checks, recorded_by=actor,
@@ -292,7 +298,7 @@ def add_document(
         with transaction.atomic():
             _save_with_history(document, actor, "document added")
     except IntegrityError as exc:
-        raise ValidationError({"number": _("A valid document with this number is already registered.")}, code="duplicate") from exc
+        raise ValidationError({"number": duplicate}, code="duplicate") from exc
     return document
 
 

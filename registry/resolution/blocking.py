@@ -23,7 +23,7 @@ from itertools import combinations
 
 from django.db.models import Count
 
-from privacy.blind_index import blind_index
+from privacy.blind_index import blind_index, blind_indexes
 from registry.models import IdentityDocument, PersonBlockingKey
 from registry.resolution.identity import Identity
 from registry.resolution.names import phonetic_key
@@ -82,7 +82,10 @@ def query_keys(identity: Identity) -> set[str]:
     window = YEAR_WINDOW + identity.slack
     years = [None] if year is None else range(year - window, year + window + 1)
     sexes = {"f", "m", "x", "u"} if identity.sex in ("", "u") else {identity.sex, "u"}
-    return {_key(value) for value in _raw_keys(identity, years, sorted(sexes))}
+    return {  # under the previous BLIND_INDEX_KEY too while a rotation runs; stored_keys: current only
+        "b:" + k for value in _raw_keys(identity, years, sorted(sexes))
+        for k in blind_indexes(value, BLOCK_DOMAIN, BLOCK_BITS)
+    }
 
 
 def reindex(person, identity: Identity) -> None:

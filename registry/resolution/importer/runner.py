@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crossings.models import Place
-from privacy.blind_index import blind_index, document_index
+from privacy.blind_index import blind_index, document_lookup_indexes
 from registry import services
 from registry.models import IdentityDocument, ImportJob, ImportJobStatus, Registration, TravelGroup
 from registry.resolution import engine
@@ -102,8 +102,8 @@ def _report_errors(report: Report, number: int, errors: dict, values: dict) -> N
 
 
 def _holder(document: dict) -> str:
-    bidx = document_index(document["kind"], document["issuing_country"], document["number"])
-    found = IdentityDocument.objects.filter(number_bidx=bidx, status="valid").select_related("person").first()
+    bidxs = document_lookup_indexes(document["kind"], document["issuing_country"], document["number"])
+    found = IdentityDocument.objects.filter(number_bidx__in=bidxs, status="valid").select_related("person").first()
     return found.person.display_reference if found else ""
 
 
