@@ -73,7 +73,7 @@ sbom:
 	UV=$(UV) bash scripts/sbom.sh
 
 messages:
-	$(PY) manage.py makemessages -l es -l en --ignore=.venv --ignore=staticfiles --no-obsolete
+	$(PY) manage.py makemessages -l es -l en --ignore=.venv --ignore=staticfiles --ignore=tests --no-obsolete
 	$(PY) manage.py compilemessages --ignore=.venv
 
 compose-check:

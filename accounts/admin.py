@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
@@ -131,7 +132,9 @@ def _is_admin(request: HttpRequest) -> bool:
 def end_all_sessions(modeladmin, request: HttpRequest, queryset) -> None:
     """The admin kill switch: every session of every selected user, database and cache."""
     ended = sum(session_service.end_sessions(user, reason="admin", request=request) for user in queryset)
-    modeladmin.message_user(request, _("%(count)d sessions ended.") % {"count": ended})
+    modeladmin.message_user(
+        request, ngettext("%(count)d session ended.", "%(count)d sessions ended.", ended) % {"count": ended}
+    )
 
 
 UserAdmin.actions = (*(UserAdmin.actions or ()), end_all_sessions)

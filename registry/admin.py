@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action
@@ -122,7 +123,9 @@ class RegistrationAdmin(VisibleAdminMixin, SimpleHistoryAdmin, ModelAdmin):
             except (ValidationError, PermissionDenied, services.ConflictError) as exc:
                 messages.error(request, f"{registration.person}: {'; '.join(getattr(exc, 'messages', [str(exc)]))}")
         if done:
-            messages.success(request, _("%(n)d registrations updated.") % {"n": done})
+            messages.success(
+                request, ngettext("%(n)d registration updated.", "%(n)d registrations updated.", done) % {"n": done}
+            )
 
     @action(description=_("Verify selected registrations"), permissions=["review"])
     def verify_selected(self, request, queryset):

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from registry import reference
@@ -132,7 +132,10 @@ def head_count(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, _("Head count recorded: %(n)d people.") % {"n": event.head_count.total})
+            total = event.head_count.total
+            messages.success(
+                request, ngettext("Head count recorded: %(n)d person.", "Head count recorded: %(n)d people.", total) % {"n": total}
+            )
             return redirect("transit:head-count")
     return render(request, "transit/head_count.html", {"form": form}, status=200 if form.is_valid() or not form.is_bound else 400)
 
