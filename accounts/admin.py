@@ -85,6 +85,11 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
     )
     readonly_fields = ("last_login", "date_joined")
 
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        """Users are deactivated, never deleted: their name stays on the history and access-log
+        rows they authored, which are append-only in the database (SECURITY.md LG-3)."""
+        return False
+
 
 @admin.register(Agency)
 class AgencyAdmin(ModelAdmin):
