@@ -80,6 +80,8 @@ compose-check:
 	@# docker-compose.yml reads .env; check it with the documented example when there is none.
 	@created=; if [ ! -f .env ]; then cp .env.example .env; created=1; fi; \
 	  if docker compose version >/dev/null 2>&1; then DC="docker compose"; else DC="docker-compose"; fi; \
+	  if [ "$$DC" = docker-compose ] && ! command -v docker-compose >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    apt-get install -y -q docker-compose >/dev/null; fi; \
 	  POSTGRES_PASSWORD=$${POSTGRES_PASSWORD:-compose-check-only} $$DC config --quiet; rc=$$?; \
 	  if [ -n "$$created" ]; then rm -f .env; fi; \
 	  if [ $$rc -eq 0 ]; then echo "docker-compose.yml is valid"; fi; exit $$rc
