@@ -18,8 +18,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import require_perm
 from privacy import outbox
 from privacy.blind_index import document_index, document_lookup_indexes, normalise_document_number
+from privacy.history import save_with_history
 from registry import people
 from registry.matching import document_search_index
 from registry.models import (
@@ -57,17 +59,6 @@ class ConflictError(Exception):
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def _require(actor, perm: str) -> None:
-    if not (actor.is_active and actor.has_perm(perm)):
-        raise PermissionDenied(perm)
-
-
-def _save_with_history(obj, actor, reason: str, **kwargs) -> None:
-    obj._history_user = actor
-    obj._change_reason = reason
-    obj.save(**kwargs)
 
 
 def _bump_version(model, obj, expected_version: int | None) -> None:
@@ -139,7 +130,7 @@ def register(
     ``submission_token``: the same token returns the registration it created the first time.
     ``scan_duplicates=False`` is for callers that match the person themselves in the same
     transaction (the bulk import): no outbox scan is queued to do it a second time."""
-    _require(actor, "registry.add_registration")
+    require_perm(actor, "registry.add_registration")
     if submission_token is not None:
         existing = Registration.objects.filter(submission_token=submission_token).first()
         if existing is not None:
@@ -168,7 +159,7 @@ def register(
         # (set_rollback + a query afterwards would raise TransactionManagementError: a 500.)
         with transaction.atomic():
             person = Person(created_by=actor, **fields)
-            _save_with_history(person, actor, "registered")
+            save_with_history(person, actor, "registered")
             people.reindex_names(person)
             resolution.reindex(person)
             registration = Registration(
@@ -176,7 +167,7 @@ def register(
                 legal_basis=legal_basis, consent_purposes=consents, notice_version=CURRENT_NOTICE_VERSION,
                 notice_language=notice_language, submission_token=submission_token,
             )
-            _save_with_history(registration, actor, "registered")
+            save_with_history(registration, actor, "registered")
     except IntegrityError:
         winner = Registration.objects.filter(submission_token=submission_token).first() if submission_token else None
         if winner is None:
@@ -204,7 +195,7 @@ _PERSON_EDITABLE = frozenset({
 @transaction.atomic
 def update_person(actor, person: Person, changes: dict[str, Any], *, expected_version: int | None, reason: str = "") -> Person:
     """Correct identity data; stale edits (another user saved first) raise ConflictError."""
-    _require(actor, "registry.change_person")
+    require_perm(actor, "registry.change_person")
     unknown = set(changes) - _PERSON_EDITABLE
     if unknown:  # mass assignment (AC-5): status, version, reference... are never set from input
         raise ValidationError({key: _("This field cannot be changed here.") for key in sorted(unknown)})
@@ -218,7 +209,7 @@ def update_person(actor, person: Person, changes: dict[str, Any], *, expected_ve
     _bump_version(Person, person, expected_version)
     for key, value in fields.items():
         setattr(person, key, value)
-    _save_with_history(person, actor, reason or "corrected")
+    save_with_history(person, actor, reason or "corrected")
     people.reindex_names(person)
     resolution.reindex(person)
     refresh_group_protection(actor, person)
@@ -229,7 +220,7 @@ def update_person(actor, person: Person, changes: dict[str, Any], *, expected_ve
 @transaction.atomic
 def update_details(actor, registration: Registration, changes: dict[str, Any], *, expected_version: int | None) -> Registration:
     """Purpose, destination, legal basis, consents and notes of a registration still being edited."""
-    _require(actor, "registry.change_registration")
+    require_perm(actor, "registry.change_registration")
     if registration.status not in (RegistrationStatus.DRAFT, RegistrationStatus.NEEDS_CORRECTION):
         raise ValidationError(_("Only drafts and registrations returned for correction can be edited."))
     allowed = {"purpose", "destination_country", "destination_detail", "legal_basis", "consent_purposes", "notes", "notice_language"}
@@ -243,7 +234,7 @@ def update_details(actor, registration: Registration, changes: dict[str, Any], *
     _bump_version(Registration, registration, expected_version)
     for key, value in changes.items():
         setattr(registration, key, value)
-    _save_with_history(registration, actor, "details")
+    save_with_history(registration, actor, "details")
     return registration
 
 
@@ -260,7 +251,7 @@ def add_document(
 ) -> IdentityDocument:
     """Record a document; CURP, CUI and MRZ check digits are verified, and a valid document
     number already on file (same kind and country) is refused rather than duplicated."""
-    _require(actor, "registry.add_identitydocument")
+    require_perm(actor, "registry.add_identitydocument")
     if kind not in DocumentKind.values:
         raise ValidationError({"kind": _("Choose the kind of document.")})
     number = (number or "").strip().upper()
@@ -296,7 +287,7 @@ def add_document(
     )
     try:
         with transaction.atomic():
-            _save_with_history(document, actor, "document added")
+            save_with_history(document, actor, "document added")
     except IntegrityError as exc:
         raise ValidationError({"number": duplicate}, code="duplicate") from exc
     return document
@@ -309,7 +300,7 @@ def add_document(
 def add_to_group(actor, person: Person, *, relationship: str, group: TravelGroup | None = None, is_legal_guardian: bool = False) -> GroupMembership:
     """Put a person in a travel group (a new one when ``group`` is None), then re-derive the
     child-protection flags of everyone in the group."""
-    _require(actor, "registry.add_groupmembership")
+    require_perm(actor, "registry.add_groupmembership")
     if relationship not in Relationship.values:
         raise ValidationError({"relationship": _("Choose the relationship to the head of the group.")})
     if is_legal_guardian and people.is_minor(person):
@@ -321,7 +312,7 @@ def add_to_group(actor, person: Person, *, relationship: str, group: TravelGroup
     membership = GroupMembership(group=group, person=person, relationship=relationship, is_legal_guardian=is_legal_guardian)
     try:
         with transaction.atomic():
-            _save_with_history(membership, actor, "joined group")
+            save_with_history(membership, actor, "joined group")
     except IntegrityError as exc:
         raise ValidationError({"person": _("This person is already in the group.")}) from exc
     for member in group.memberships.select_related("person"):
@@ -336,7 +327,7 @@ def refresh_child_protection(actor, person: Person) -> str | None:
     derived = Vulnerability.objects.filter(person=person, derived=True, is_active=True)
     for flag_ in derived.exclude(kind=wanted):
         flag_.is_active = False
-        _save_with_history(flag_, actor, "no longer applies")
+        save_with_history(flag_, actor, "no longer applies")
     # An official may already have flagged the same kind by hand: one active flag per kind.
     if wanted and not Vulnerability.objects.filter(person=person, kind=wanted, is_active=True).exists():
         _create_flag(actor, person, wanted, derived=True)
@@ -360,14 +351,14 @@ def _create_flag(actor, person, kind, *, details: str = "", registration=None, d
         person=person, registration=registration, kind=kind, details=details, derived=derived,
         unhcr_code=UNHCR_CODES[kind].family, recorded_by=actor,
     )
-    _save_with_history(flag_, actor, "derived" if derived else "flagged")
+    save_with_history(flag_, actor, "derived" if derived else "flagged")
     return flag_
 
 
 @transaction.atomic
 def flag(actor, person: Person, kind: str, *, details: str = "", registration: Registration | None = None) -> Vulnerability:
     """Record a vulnerability. Child flags are refused for adults (they are derived anyway)."""
-    _require(actor, "registry.add_vulnerability")
+    require_perm(actor, "registry.add_vulnerability")
     if kind not in VulnerabilityKind.values:
         raise ValidationError({"kind": _("Choose a vulnerability from the list.")})
     if kind in CHILD_PROTECTION_KINDS.values() and not people.is_minor(person):
@@ -381,7 +372,7 @@ def flag(actor, person: Person, kind: str, *, details: str = "", registration: R
 @transaction.atomic
 def refer(actor, person: Person, *, service: str, to_agency=None, to_place=None, registration: Registration | None = None) -> Referral:
     """Refer a person to a service at an agency or a place (a shelter, say)."""
-    _require(actor, "registry.add_referral")
+    require_perm(actor, "registry.add_referral")
     referral = Referral(person=person, registration=registration, service=service, to_agency=to_agency, to_place=to_place, created_by=actor)
     errors = {}
     if to_agency is None and to_place is None:
@@ -390,7 +381,7 @@ def refer(actor, person: Person, *, service: str, to_agency=None, to_place=None,
         errors["service"] = [_("Choose a service from the list.")]
     if errors:
         raise ValidationError(errors)
-    _save_with_history(referral, actor, "referred")
+    save_with_history(referral, actor, "referred")
     return referral
 
 
@@ -418,7 +409,7 @@ def _transition(actor, registration: Registration, to_status: str, reason: str, 
     registration.status = to_status
     if to_status == RegistrationStatus.SUBMITTED:
         registration.submitted_at = timezone.now()
-    _save_with_history(registration, actor, f"{from_status} -> {to_status}")
+    save_with_history(registration, actor, f"{from_status} -> {to_status}")
     RegistrationTransition.objects.create(
         registration=registration, from_status=from_status, to_status=to_status, by=actor, reason=reason.strip()
     )
@@ -428,12 +419,12 @@ def _transition(actor, registration: Registration, to_status: str, reason: str, 
 @transaction.atomic
 def submit(actor, registration: Registration, *, expected_version: int | None = None) -> Registration:
     """The official sends a completed registration to review."""
-    _require(actor, "registry.change_registration")
+    require_perm(actor, "registry.change_registration")
     return _transition(actor, registration, RegistrationStatus.SUBMITTED, "", expected_version)
 
 
 def _review(actor, registration: Registration, to_status: str, reason: str, expected_version: int | None) -> Registration:
-    _require(actor, "registry.review_registration")
+    require_perm(actor, "registry.review_registration")
     if registration.official_id == actor.pk:
         raise PermissionDenied(_("Registrations are reviewed by someone other than the official who made them."))
     return _transition(actor, registration, to_status, reason, expected_version)
@@ -467,7 +458,7 @@ def decide_duplicate(actor, person: Person, other: Person, same: bool, reason: s
     from registry import matching
     from registry.vocabulary import DuplicateStatus
 
-    _require(actor, "registry.change_registration")
+    require_perm(actor, "registry.change_registration")
     if person.pk == other.pk:
         raise ValidationError(_("A record cannot be a duplicate of itself."))
     match = matching.score_people(person, other)
@@ -478,7 +469,7 @@ def decide_duplicate(actor, person: Person, other: Person, same: bool, reason: s
     )
     pair.status = DuplicateStatus.SAME_PERSON if same else DuplicateStatus.DIFFERENT_PEOPLE
     pair.decided_by, pair.decided_at, pair.decision_reason = actor, timezone.now(), (reason or "").strip()
-    _save_with_history(pair, actor, "duplicate decided")
+    save_with_history(pair, actor, "duplicate decided")
     return pair
 
 

@@ -14,11 +14,13 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import require_perm
+from privacy.history import save_with_history
 from transit.models import HeadCount, Permit, PermitStatus, TransitEvent
 from transit.permit_rules import PermitKind, rule_for
 from transit.vocabulary import (
@@ -40,17 +42,6 @@ _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 class IdempotencyConflict(ValidationError):
     """The idempotency key was already used for a different event (HTTP 422 in the API)."""
-
-
-def _require(actor, perm: str) -> None:
-    if not (actor.is_active and actor.has_perm(perm)):
-        raise PermissionDenied(perm)
-
-
-def _save_with_history(obj, actor, reason: str, **kwargs) -> None:
-    obj._history_user = actor
-    obj._change_reason = reason
-    obj.save(**kwargs)
 
 
 # --- events ----------------------------------------------------------------------------------
@@ -192,7 +183,7 @@ def record_event(actor, data: EventInput) -> TransitEvent:
     """Record one transit event (identified or head count). Idempotent on the key: a replay
     returns the first event with ``replayed = True``; the same key with another body raises
     ``IdempotencyConflict``. An exit without an open entry is accepted but flagged."""
-    _require(actor, "transit.add_transitevent")
+    require_perm(actor, "transit.add_transitevent")
     occurred_at = _validate(actor, data)
     existing = _replay(data)
     if existing is not None:
@@ -200,7 +191,7 @@ def record_event(actor, data: EventInput) -> TransitEvent:
     event = _build(actor, data, occurred_at)
     try:
         with transaction.atomic():
-            _save_with_history(event, actor, f"recorded ({data.source})", force_insert=True)
+            save_with_history(event, actor, f"recorded ({data.source})", force_insert=True)
     except IntegrityError:  # a concurrent request with the same key committed first
         winner = _replay(data)
         if winner is None:
@@ -242,7 +233,7 @@ def issue_permit(
 ) -> Permit:
     """Issue a visitor card; the kind's rules (``permit_rules.PERMIT_RULES``) decide who may hold
     it, where it is valid and for how long. One active card of a kind per person."""
-    _require(actor, "transit.add_permit")
+    require_perm(actor, "transit.add_permit")
     if kind not in PermitKind.values:
         raise ValidationError({"kind": _("Choose the kind of card.")})
     rule = rule_for(kind)
@@ -261,7 +252,7 @@ def issue_permit(
         person=person, kind=kind, number=new_permit_number(kind, valid_from), valid_from=valid_from,
         valid_until=valid_until, allowed_states=states, issued_by=actor, issued_at=timezone.now(), issued_place=place,
     )
-    _save_with_history(permit, actor, "issued")
+    save_with_history(permit, actor, "issued")
     return permit
 
 
@@ -276,7 +267,7 @@ _STATUS_MOVES = {
 def change_permit_status(actor, permit: Permit, status: str, *, reason: str) -> Permit:
     """Suspend, reinstate or revoke a card; a reason is always required and kept in history.
     Revocation is final."""
-    _require(actor, "transit.revoke_permit")
+    require_perm(actor, "transit.revoke_permit")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Give the reason for this change.")})
@@ -285,7 +276,7 @@ def change_permit_status(actor, permit: Permit, status: str, *, reason: str) -> 
         raise ValidationError({"status": _("A card that is %(status)s cannot be changed that way.") % {"status": permit.get_status_display()}})
     permit.status = status
     permit.status_reason = reason[:300]
-    _save_with_history(permit, actor, status)  # the reason itself is encrypted on the permit
+    save_with_history(permit, actor, status)  # the reason itself is encrypted on the permit
     return permit
 
 

@@ -24,11 +24,12 @@ from typing import Any
 import numpy as np
 import structlog
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import require_perm
 from privacy import erasure
 from privacy.models import RequesterKind, RequestStatus, RightKind, RightsRequest
 
@@ -37,11 +38,6 @@ logger = structlog.get_logger(__name__)
 ADD = "privacy.add_rightsrequest"
 CHANGE = "privacy.change_rightsrequest"
 ERASE = "privacy.erase_person"
-
-
-def _require(actor, perm: str) -> None:
-    if not (actor.is_active and actor.has_perm(perm)):
-        raise PermissionDenied(perm)
 
 
 def due_date(received: dt.date, working_days: int | None = None) -> dt.date:
@@ -101,7 +97,7 @@ def open_request(
     received_at: dt.datetime | None = None,
 ) -> RightsRequest:
     """Register a request; every input error is reported at once, keyed by field."""
-    _require(actor, ADD)
+    require_perm(actor, ADD)
     errors: dict[str, Any] = {}
     person = None
     try:
@@ -175,7 +171,7 @@ def _require_open(request: RightsRequest, *rights: str) -> None:
 @transaction.atomic
 def complete(actor, request: RightsRequest, *, reason: str) -> RightsRequest:
     """Record that the request was answered (e.g. the access export was handed over)."""
-    _require(actor, CHANGE)
+    require_perm(actor, CHANGE)
     request = _locked(request)
     _require_open(request, RightKind.ACCESS)
     if not (reason or "").strip():
@@ -186,7 +182,7 @@ def complete(actor, request: RightsRequest, *, reason: str) -> RightsRequest:
 @transaction.atomic
 def refuse(actor, request: RightsRequest, *, reason: str) -> RightsRequest:
     """Refuse a request; the reason is required and is what the person is told."""
-    _require(actor, CHANGE)
+    require_perm(actor, CHANGE)
     request = _locked(request)
     _require_open(request)
     if not (reason or "").strip():
@@ -207,7 +203,7 @@ def rectify(
     the request as the reason. Registry validation errors come back unchanged, by field."""
     from registry import services as registry_services
 
-    _require(actor, CHANGE)
+    require_perm(actor, CHANGE)
     request = _locked(request)
     _require_open(request, RightKind.RECTIFICATION)
     if not changes:
@@ -232,7 +228,7 @@ def rectify(
 def oppose(actor, request: RightsRequest, *, reason: str = "") -> RightsRequest:
     """Withdraw consent on all the person's registrations: consent-based partner agreements stop
     seeing them at once; sharing on another legal basis (a legal mandate) is not affected."""
-    _require(actor, CHANGE)
+    require_perm(actor, CHANGE)
     request = _locked(request)
     _require_open(request, RightKind.OPPOSITION)
     withdraw_consent(actor, request.person, reason_tag(request))
@@ -293,7 +289,7 @@ def supervisor_for(person):
 def block(actor, request: RightsRequest) -> RightsRequest:
     """First step of a cancellation: hide the record for the blocking period. An open
     protection referral refuses it: the request is escalated and ``ErasureRefused`` raised."""
-    _require(actor, ERASE)
+    require_perm(actor, ERASE)
     with transaction.atomic():
         request = _locked(request)
         _require_open(request, RightKind.CANCELLATION)
@@ -320,7 +316,7 @@ def block(actor, request: RightsRequest) -> RightsRequest:
 def erase(actor, request: RightsRequest, *, now: dt.datetime | None = None) -> RightsRequest:
     """Second step: once the blocking period is over, erase the person and close the request.
     All or nothing; a refusal (open referral) escalates the request and raises."""
-    _require(actor, ERASE)
+    require_perm(actor, ERASE)
     return _erase(actor, request, now=now)
 
 

@@ -30,8 +30,10 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.permissions import require_perm
 from privacy import outbox
 from privacy.access_log import log_access
+from privacy.history import save_with_history
 from registry.models import (
     DuplicateCandidate,
     GroupMembership,
@@ -328,7 +330,7 @@ def decide(
     decided meanwhile (stale page, double submit) raises ConflictError and nothing changes."""
     from registry import services
 
-    services._require(
+    require_perm(
         actor, "registry.merge_person" if same else "registry.change_duplicatecandidate"
     )
     if not (reason or "").strip():
@@ -354,7 +356,6 @@ def decide(
 
 
 def _set_decision(actor, pair: DuplicateCandidate, status: str, reason: str) -> None:
-    from registry import services
 
     pair.status, pair.decided_by, pair.decided_at, pair.decision_reason = (
         status,
@@ -362,7 +363,7 @@ def _set_decision(actor, pair: DuplicateCandidate, status: str, reason: str) -> 
         timezone.now(),
         reason,
     )
-    services._save_with_history(pair, actor, "duplicate decided")
+    save_with_history(pair, actor, "duplicate decided")
 
 
 def _mark_pair(actor, survivor: Person, merged: Person, status: str, reason: str) -> None:
@@ -422,12 +423,11 @@ def _lock_pair(survivor: Person, merged: Person, expected_versions) -> tuple[Per
 
 
 def _move_all(actor, survivor: Person, merged: Person, note: str) -> tuple[dict, list]:
-    from registry import services
 
     deactivated = []
     for flag_ in duplicate_flags(survivor, merged):
         flag_.is_active = False
-        services._save_with_history(flag_, actor, note)
+        save_with_history(flag_, actor, note)
         deactivated.append(str(flag_.pk))
     moved = {p.label: move_rows(p, merged, survivor, actor, note) for p in participants()}
     return {label: ids for label, ids in moved.items() if ids}, deactivated
@@ -475,7 +475,7 @@ def merge_people(
     only a person with ``registry.merge_person`` calls this, with a reason."""
     from registry import services
 
-    services._require(actor, "registry.merge_person")
+    require_perm(actor, "registry.merge_person")
     if survivor.pk == merged.pk:
         raise ValidationError(_("A record cannot be merged into itself."))
     if not (reason or "").strip():
@@ -492,9 +492,9 @@ def merge_people(
     services._bump_version(Person, survivor, survivor.version)
     services._bump_version(Person, merged, merged.version)
     survivor.aliases = [*survivor.aliases, *added]
-    services._save_with_history(survivor, actor, note)
+    save_with_history(survivor, actor, note)
     merged.status, merged.merged_into = PersonStatus.MERGED, survivor
-    services._save_with_history(merged, actor, note)
+    save_with_history(merged, actor, note)
     _reindex(actor, survivor)
     record = MergeRecord.objects.create(
         survivor=survivor,
@@ -544,7 +544,6 @@ def _undo_window_check(record: MergeRecord) -> None:
 
 
 def _restore_flags(actor, record: MergeRecord, merged: Person, note: str) -> None:
-    from registry import services
 
     for flag_ in Vulnerability.objects.filter(
         pk__in=record.deactivated, person=merged, is_active=False
@@ -553,7 +552,7 @@ def _restore_flags(actor, record: MergeRecord, merged: Person, note: str) -> Non
             person=merged, kind=flag_.kind, is_active=True
         ).exists():
             flag_.is_active = True
-            services._save_with_history(flag_, actor, note)
+            save_with_history(flag_, actor, note)
 
 
 @transaction.atomic
@@ -564,7 +563,7 @@ def unmerge_people(actor, record: MergeRecord, reason: str) -> MergeRecord:
     so it does not come back to the queue."""
     from registry import services
 
-    services._require(actor, "registry.merge_person")
+    require_perm(actor, "registry.merge_person")
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give the reason for undoing the merge.")})
     record = MergeRecord.objects.select_for_update().get(pk=record.pk)
@@ -584,9 +583,9 @@ def unmerge_people(actor, record: MergeRecord, reason: str) -> MergeRecord:
     services._bump_version(Person, survivor, survivor.version)
     services._bump_version(Person, merged, merged.version)
     survivor.aliases = [a for a in survivor.aliases if a not in record.aliases_added]
-    services._save_with_history(survivor, actor, note)
+    save_with_history(survivor, actor, note)
     merged.status, merged.merged_into = PersonStatus.ACTIVE, None
-    services._save_with_history(merged, actor, note)
+    save_with_history(merged, actor, note)
     _reindex(actor, survivor, merged)
     record.undone_at, record.undone_by, record.undo_reason = timezone.now(), actor, reason.strip()
     record.save(update_fields=["undone_at", "undone_by", "undo_reason"])

@@ -45,7 +45,7 @@ ALLOWED = {
     ("reports/generation.py", "set_progress", "update", "ReportRun"): UNTRACKED,
     ("registry/services.py", "_bump_version", "update", "model"): (
         "optimistic-concurrency version bump; every caller then saves the row through "
-        "_save_with_history, whose history row carries the new version"
+        "save_with_history, whose history row carries the new version"
     ),
     ("privacy/erasure.py", "_erase_one", "update", "Registration"): ERASURE,
     ("privacy/erasure.py", "_erase_one", "update", "RegistrationTransition"): ERASURE,
