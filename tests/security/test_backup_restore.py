@@ -2,42 +2,34 @@
 
 Synthetic people (Faker es_MX) are registered through the services, with documents, flags, a
 correction (history rows) and access-log rows. The test database is dumped with ``pg_dump -Fc``
-and restored with ``pg_restore`` into a fresh database; a separate ``manage.py shell`` process
-pointed at the restored database (``DATABASE_URL``) then proves:
+and restored with ``pg_restore`` into a fresh database; a separate process pointed at the restored
+database (``DATABASE_URL``) then proves:
 
 * every table has the same row count and the same checksum of its rows as the original;
 * every person, document, flag and history row decrypts with the escrowed keys to what was typed;
 * with any other key, nothing decrypts (the dump alone is useless);
 * the append-only triggers (access log, history tables) survived and still refuse UPDATE/DELETE.
 
-The restore time (RTO of this small drill) is printed. Point-in-time recovery (base backup + WAL
-replay to a target time) needs WAL archiving on a cluster of our own and is not run here: see
-docs/operations.md.
+The restore time (RTO of this small drill) is printed. The writer of the synthetic people, the
+per-table checksums and that separate process (``--probe``) are shared with the point-in-time
+recovery drill, ``scripts/pitr-drill.py`` (base backup + WAL replay to T1 on a throw-away cluster
+of its own), which tests/security/test_pitr.py runs.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
-from faker import Faker
 
-from privacy.access_log import log_access
-from registry import services
-from registry.models import Person
-from registry.vocabulary import DocumentKind, VulnerabilityKind
 from tests.factories.accounts import AgencyFactory
 from tests.factories.crossings import PlaceFactory
-from tests.registry.factories import register_person
+from tests.security.test_pitr import drill
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -48,54 +40,6 @@ pytestmark = [
 ]
 
 PEOPLE = 15
-
-CHECKSUMS = """
-SELECT c.relname FROM pg_class c
-WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace ORDER BY c.relname
-"""
-
-# Runs inside `manage.py shell -c` against the restored database; prints one JSON object.
-PROBE = r"""
-import json
-from django.db import connection, transaction, DatabaseError
-from registry.models import IdentityDocument, Person, Vulnerability
-
-def tables():
-    out = {}
-    with connection.cursor() as cursor:
-        cursor.execute(__CHECKSUMS__)
-        for (table,) in cursor.fetchall():
-            cursor.execute(
-                f'SELECT count(*), md5(coalesce(string_agg(t::text, chr(10) ORDER BY t::text), \'\')) '
-                f'FROM "{table}" t'
-            )
-            count, digest = cursor.fetchone()
-            out[table] = [count, digest]
-    return out
-
-def refused(sql):
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql)
-    except DatabaseError as exc:
-        return "append-only" in str(exc)
-    return False
-
-result = {"database": connection.settings_dict["NAME"], "tables": tables()}
-result["people"] = {
-    str(p.pk): [p.given_names, p.first_surname, p.second_surname] for p in Person.objects.all()
-}
-result["documents"] = {str(d.person_id): d.number for d in IdentityDocument.objects.all()}
-result["flags"] = sorted(v.details for v in Vulnerability.objects.filter(derived=False))
-result["history_surnames"] = sorted({h.second_surname for h in Person.history.all()})
-result["refused"] = {
-    "accesslog_update": refused("UPDATE privacy_accesslog SET object_count = 0"),
-    "accesslog_delete": refused("DELETE FROM privacy_accesslog"),
-    "history_update": refused("UPDATE registry_historicalperson SET history_change_reason = 'x'"),
-    "history_delete": refused("DELETE FROM registry_historicalperson"),
-}
-print("PROBE" + json.dumps(result))
-""".replace("__CHECKSUMS__", repr(CHECKSUMS))  # noqa: S608 - table names from pg_class
 
 
 def pg_env(**extra) -> dict:
@@ -131,66 +75,20 @@ def database_url(name: str) -> str:
 
 
 def probe(name: str, keys: str) -> subprocess.CompletedProcess:
-    env = pg_env(DATABASE_URL=database_url(name), FIELD_ENCRYPTION_KEYS=keys)
-    return run(
-        [sys.executable, "manage.py", "shell", "-c", PROBE], env=env, cwd=str(settings.BASE_DIR)
-    )
+    """The drill's probe (scripts/pitr-drill.py --probe) in a fresh process on database ``name``."""
+    return drill.run_probe(database_url(name), keys)
 
 
 def table_checksums() -> dict:
-    out = {}
     with connection.cursor() as cursor:
-        cursor.execute(CHECKSUMS)
-        for (table,) in cursor.fetchall():
-            cursor.execute(
-                f"SELECT count(*), md5(coalesce(string_agg(t::text, chr(10) ORDER BY t::text), '')) "  # noqa: S608
-                f'FROM "{table}" t'
-            )
-            count, digest = cursor.fetchone()
-            out[table] = [count, digest]
-    return out
+        return drill.table_checksums(cursor)
 
 
 @pytest.fixture
 def seeded(make_user):
-    fake = Faker("es_MX")
-    fake.seed_instance(6)
     place = PlaceFactory()
     registrar = make_user("registrar", places=[place], agency=AgencyFactory())
-    typed = {}
-    for index in range(PEOPLE):
-        names = (fake.first_name(), fake.last_name(), fake.last_name())
-        registration = register_person(
-            registrar, place, given_names=names[0], first_surname=names[1], second_surname=names[2]
-        )
-        person = registration.person
-        number = f"BK{index:07d}"
-        services.add_document(
-            registrar, person, kind=DocumentKind.PASSPORT, number=number, issuing_country="GT"
-        )
-        details = f"{fake.sentence(nb_words=6)} {index}"
-        services.flag(
-            registrar,
-            person,
-            VulnerabilityKind.SERIOUS_MEDICAL,
-            details=details,
-            registration=registration,
-        )
-        person = Person.objects.get(pk=person.pk)
-        corrected = f"{names[2]}-corregido"
-        services.update_person(
-            registrar, person, {"second_surname": corrected}, expected_version=person.version
-        )
-        log_access(
-            user=registrar, action="view", object_type="registry.person", object_ids=[person.pk]
-        )
-        typed[str(person.pk)] = {
-            "names": [names[0], names[1], corrected],
-            "number": number,
-            "details": details,
-            "original": names[2],
-        }
-    return typed
+    return drill.write_people(registrar, place, PEOPLE, seed=6, prefix="BK")
 
 
 @pytest.fixture
@@ -227,7 +125,7 @@ def test_backup_restores_into_a_fresh_database_that_decrypts_only_with_the_keys(
 
     done = probe(restored_name, os.environ["FIELD_ENCRYPTION_KEYS"])
     assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.split("PROBE", 1)[1])
+    result = drill.probe_result(done)
     verified = time.monotonic()
     with capsys.disabled():
         print(
@@ -251,8 +149,7 @@ def test_backup_restores_into_a_fresh_database_that_decrypts_only_with_the_keys(
     assert len(result["refused"]) == 4
 
     # Without the escrowed key (same key id, other key material) nothing decrypts.
-    key_id = os.environ["FIELD_ENCRYPTION_KEYS"].split(",")[0].split(":")[0]
-    done = probe(restored_name, f"{key_id}:{base64.b64encode(os.urandom(32)).decode()}")
+    done = probe(restored_name, drill.wrong_keys(os.environ["FIELD_ENCRYPTION_KEYS"]))
     assert done.returncode != 0
     assert "DecryptionError" in done.stderr
     assert not any(p["names"][1] in done.stdout + done.stderr for p in seeded.values())
