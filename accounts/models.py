@@ -218,6 +218,18 @@ import ipaddress  # noqa: E402  (appended section)
 
 from simple_history.models import HistoricalRecords  # noqa: E402
 
+
+class AttributedHistory(models.Model):
+    """Base of every change-history model (``HistoricalRecords(bases=[AttributedHistory])``):
+    the request that made the change, beside simple-history's user and reason (SECURITY.md LG-2;
+    filled by the history triggers, ``privacy.history_triggers``)."""
+
+    history_request_id = models.CharField(_("request id"), max_length=64, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
 from accounts.agreements import (  # noqa: E402
     AgreementLegalBasis,
     AgreementStatus,
@@ -268,7 +280,7 @@ class DataSharingAgreement(models.Model):
     modified_at = models.DateTimeField(auto_now=True)
 
     objects = DataSharingAgreementQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["modified_at"])
+    history = HistoricalRecords(excluded_fields=["modified_at"], bases=[AttributedHistory])
 
     class Meta:
         ordering = ["agency", "-valid_from"]
@@ -344,7 +356,7 @@ class PartnerClient(models.Model):
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
 
     class Meta:
         ordering = ["-created_at"]

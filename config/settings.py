@@ -135,6 +135,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "privacy.middleware.HistoryContextMiddleware",
     "privacy.middleware.FailClosedMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -168,6 +169,10 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Change history (SECURITY.md LG-2): on PostgreSQL the database's triggers write it, for every
+# write, bulk and raw SQL included (privacy.history_triggers); simple-history's own Python writer
+# is off there (no double rows) and records save()/delete() only on the SQLite demo.
+SIMPLE_HISTORY_ENABLED = not DATABASES["default"]["ENGINE"].endswith("postgresql")
 AUTH_USER_MODEL = "accounts.User"
 
 REDIS_URL = env.str("REDIS_URL", default="")

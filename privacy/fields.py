@@ -65,8 +65,16 @@ class EncryptedFieldMixin:
 
     @property
     def associated_data(self) -> str:
-        """Binds ciphertexts to this table and column."""
-        return f"{self.model._meta.db_table}.{self.column}"
+        """Binds ciphertexts to this table and column. A change-history copy (a simple-history
+        ``Historical*`` model) is bound like the column it copies: on PostgreSQL a trigger copies
+        the stored ciphertext as it is (it has no keys), and the values are that column's own
+        earlier values (SECURITY.md LG-2; privacy migration 0006 moved older history rows)."""
+        from simple_history.models import HistoricalChanges
+
+        model = self.model
+        if issubclass(model, HistoricalChanges) and hasattr(model, "instance_type"):
+            model = model.instance_type
+        return f"{model._meta.db_table}.{self.column}"
 
     def value_to_json(self, value: Any) -> Any:
         """The JSON-able form of an already prepared Python value."""

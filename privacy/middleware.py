@@ -53,3 +53,20 @@ class FailClosedMiddleware:
         # The class name only: messages could name a key id, never data, but keep logs minimal.
         logger.error("privacy.fail_closed", error=type(exception).__name__, path=request.path)
         return fail_closed_response(request)
+
+
+class HistoryContextMiddleware:
+    """Writes made while handling a request are attributed to its user (SECURITY.md LG-2).
+
+    The user is looked up at write time; the request id is django-structlog's. Nothing is sent to
+    the database here: ``privacy.history`` sets the values transaction-locally right before each
+    write, so they end with the request's transaction and never reach the next request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from privacy.history import history_context, request_actor
+
+        with history_context(request_actor(request)):
+            return self.get_response(request)

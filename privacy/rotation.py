@@ -7,7 +7,9 @@ cannot be decrypted (its key is missing), that batch changes nothing and rotatio
 
 History tables are append-only on PostgreSQL (privacy migration 0005, SECURITY.md LG-3). Their
 batches run inside ``rotation_path()``, which sets ``frontera.rotation`` for the transaction; the
-trigger then lets an UPDATE through only when nothing but the encrypted columns changes.
+trigger then lets an UPDATE through only when nothing but the encrypted columns changes. Batches
+of tables with history run inside it too: their history trigger (SECURITY.md LG-2) records no row
+for an UPDATE that changes nothing but encrypted and blind-index columns.
 """
 
 from __future__ import annotations
@@ -79,9 +81,15 @@ def is_history_model(model: type[models.Model]) -> bool:
     return issubclass(model, HistoricalChanges)
 
 
+def has_history(model: type[models.Model]) -> bool:
+    """A table whose writes the history triggers record (SECURITY.md LG-2)."""
+    return getattr(getattr(model, "history", None), "model", None) is not None
+
+
 def _guard(model: type[models.Model]):
-    """``rotation_path`` for an append-only history table, a no-op context for the rest."""
-    return rotation_path() if is_history_model(model) else nullcontext()
+    """``rotation_path`` for an append-only history table and for a table with history (whose
+    trigger then records no re-encryption: same values, new key); a no-op for the rest."""
+    return rotation_path() if is_history_model(model) or has_history(model) else nullcontext()
 
 
 def _raw_alias(field: models.Field) -> str:
@@ -230,7 +238,7 @@ def _document_batch(model, after, batch_size, dry_run, count: IndexCount):
     from privacy.blind_index import document_index
     from registry.matching import document_search_index
 
-    with transaction.atomic():
+    with transaction.atomic(), _guard(model):
         queryset = model._base_manager.order_by("pk").select_for_update()
         if after is not None:
             queryset = queryset.filter(pk__gt=after)

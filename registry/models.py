@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from accounts.models import AttributedHistory
 from privacy.fields import EncryptedCharField, EncryptedJSONField, EncryptedTextField
 from registry import reference
 from registry.vocabulary import (
@@ -120,7 +121,7 @@ class Person(models.Model):
     modified_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = PersonQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["modified_at"])
+    history = HistoricalRecords(excluded_fields=["modified_at"], bases=[AttributedHistory])
 
     class Meta:
         ordering = ["-created_at"]
@@ -188,7 +189,7 @@ class IdentityDocument(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
 
     class Meta:
         ordering = ["person", "kind"]
@@ -239,7 +240,7 @@ class GroupMembership(models.Model):
     )
     joined_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
 
     class Meta:
         ordering = ["group", "joined_at"]
@@ -319,7 +320,7 @@ class Registration(models.Model):
     modified_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = RegistrationQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["modified_at"])
+    history = HistoricalRecords(excluded_fields=["modified_at"], bases=[AttributedHistory])
 
     class Meta:
         ordering = ["-registered_at"]
@@ -383,7 +384,7 @@ class Vulnerability(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
 
     class Meta:
         ordering = ["person", "kind"]
@@ -415,7 +416,7 @@ class Referral(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["modified_at"])
+    history = HistoricalRecords(excluded_fields=["modified_at"], bases=[AttributedHistory])
 
     class Meta:
         ordering = ["-created_at"]
@@ -448,7 +449,7 @@ class DuplicateCandidate(models.Model):
     decision_reason = EncryptedTextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
 
     class Meta:
         ordering = ["-score"]

@@ -20,6 +20,23 @@ from tests.factories.accounts import (
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test databases may be emptied with TRUNCATE between transactional tests: tracked and
+    history tables refuse it unless the session says ``frontera.truncate = on``
+    (privacy.history_triggers), which only these throwaway databases set as their default."""
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            if connection.vendor != "postgresql":
+                continue
+            name = connection.ops.quote_name(connection.settings_dict["NAME"])
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER DATABASE {name} SET frontera.truncate = 'on'")
+            connection.close()  # the database default applies to the next session
+
+
 @pytest.fixture
 def make_user(db):
     """make_user(role="registrar", places=[place], agency=agency, mfa=True) -> User."""

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from accounts.models import AttributedHistory
 from privacy.fields import EncryptedCharField
 from transit.permit_rules import PermitKind
 from transit.vocabulary import (
@@ -141,7 +142,7 @@ class TransitEvent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TransitEventQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
 
     class Meta:
         ordering = ["-occurred_at"]
@@ -215,7 +216,7 @@ class Permit(models.Model):
     )
 
     objects = PermitQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
 
     class Meta:
         ordering = ["-issued_at"]

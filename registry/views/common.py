@@ -61,7 +61,11 @@ def history_entries(records: Iterable, model) -> list[dict]:
         if before is None or record.history_type != "~":
             fields = []
         else:
-            fields = [_field_label(model, name) for name in record.diff_against(before).changed_fields if name != "version"]
+            changed = [name for name in record.diff_against(before).changed_fields if name != "version"]
+            if not changed:  # the optimistic version bump before a save: bookkeeping, not a change
+                previous[record.id] = record
+                continue
+            fields = [_field_label(model, name) for name in changed]
         previous[record.id] = record
         entries.append({
             "at": record.history_date, "user": record.history_user, "type": HISTORY_TYPES.get(record.history_type, record.history_type),

@@ -223,6 +223,19 @@ def test_person_page_shows_history_without_values(login, registrar, registration
     assert "Ana Lucía" not in body.split('data-testid="history"')[1]
 
 
+def test_history_hides_the_version_bump_of_an_edit(registrar, registration):
+    """On PostgreSQL the optimistic version bump (an UPDATE) writes its own history row; the page
+    shows one entry per edit, the one with the changed fields and the reason."""
+    from registry.views.common import history_entries
+
+    person = registration.person
+    services.update_person(registrar, person, {"given_names": "Ana Sofía"}, expected_version=person.version, reason="typo")
+    entries = history_entries(person.history.all(), type(person))
+    changed = [e for e in entries if e["fields"]]
+    assert len(changed) == 1 and changed[0]["reason"] == "typo"
+    assert all(e["fields"] or e["type"] != entries[0]["type"] for e in entries)  # no empty "changed" entry
+
+
 def test_flag_details_only_for_users_with_the_permission(login, registrar, supervisor, registration):
     services.flag(registrar, registration.person, "serious_medical", details="herida de tren")
     url = reverse("registry:person", args=[registration.person.pk])
