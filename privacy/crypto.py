@@ -19,6 +19,7 @@ import base64
 import binascii
 import json
 import os
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -50,6 +51,13 @@ def active_key_id() -> str:
     return next(iter(keyring()))
 
 
+@lru_cache(maxsize=16)
+def _cipher(key: bytes) -> AESGCM:
+    """The AES-GCM object of one key: keyed by the key bytes themselves, so a swapped ring
+    (rotation, tests) gets its own object and nothing outlives the configuration's keys' use."""
+    return AESGCM(key)
+
+
 def _aad(key_id: str, context: str) -> bytes:
     return f"{TOKEN_PREFIX}:{key_id}:{context}".encode()
 
@@ -58,7 +66,7 @@ def encrypt_bytes(data: bytes, context: str) -> str:
     """Encrypt raw bytes with the active key, bound to ``context``; returns a token."""
     key_id = active_key_id()
     nonce = os.urandom(NONCE_BYTES)  # random 96-bit nonce: safe far beyond our row counts
-    sealed = AESGCM(keyring()[key_id]).encrypt(nonce, data, _aad(key_id, context))
+    sealed = _cipher(keyring()[key_id]).encrypt(nonce, data, _aad(key_id, context))
     return f"{TOKEN_PREFIX}:{key_id}:{base64.b64encode(nonce + sealed).decode('ascii')}"
 
 
@@ -85,7 +93,7 @@ def decrypt_bytes(token: str, context: str) -> bytes:
     if len(raw) <= NONCE_BYTES:
         raise DecryptionError("ciphertext is truncated")
     try:
-        return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _aad(key_id, context))
+        return _cipher(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _aad(key_id, context))
     except InvalidTag as exc:
         raise DecryptionError(
             "authentication failed (wrong key, wrong column or tampering)"

@@ -224,13 +224,11 @@ def _person_batch(after, batch_size, dry_run, names: IndexCount, blocks: IndexCo
                         )
             if person.pk in stored_keys:
                 blocks.rows += 1
-                wanted = blocking.stored_keys(from_person(person))
-                if wanted != stored_keys[person.pk]:
+                identity = from_person(person)
+                if blocking.stored_keys(identity) != stored_keys[person.pk]:
                     blocks.rederived += 1
-                    if not dry_run:
-                        _replace_set(
-                            PersonBlockingKey, person.pk, "key", stored_keys[person.pk], wanted
-                        )
+                    if not dry_run:  # the one writer of key rows (they carry the birth too)
+                        blocking.reindex(person, identity)
     return (ids[-1] if ids else None), len(ids)
 
 

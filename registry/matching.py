@@ -23,6 +23,7 @@ from registry.resolution.engine import (
     Match,
     candidates_for,
     candidates_for_person,
+    load_people,
     record_candidates,
     score_people,
 )
@@ -31,7 +32,7 @@ from registry.vocabulary import PersonStatus
 
 __all__ = [
     "POSSIBLE", "PROBABLE", "Match", "candidates_for", "candidates_for_person", "document_search_index",
-    "record_candidates", "score_people", "search",
+    "load_people", "record_candidates", "score_people", "search",
 ]
 
 POSSIBLE = _weights().possible

@@ -483,6 +483,12 @@ class PersonBlockingKey(models.Model):
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="blocking_keys")
     key = models.CharField(max_length=12)
+    # Copies of the person's birth (kept in clear on the person too; ``blocking.key_rows``): a
+    # lookup drops people whose birth rules them out while it reads the keys (``engine``).
+    # ``birth_precision`` empty: a row written before the copy existed, never filtered out.
+    birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    birth_precision = models.CharField(max_length=10, blank=True, default="")
+    birth_date = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["person", "key"], name="blocking_key_unique")]

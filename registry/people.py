@@ -113,9 +113,14 @@ def is_minor(person: Person, on: dt.date | None = None) -> bool:
     return age is not None and age < ADULT_AGE
 
 
+def name_terms(person: Person) -> set[str]:
+    """The blind-index name terms of a person's names and aliases."""
+    return name_index_terms(person.given_names, person.first_surname, person.second_surname, *person.aliases)
+
+
 def reindex_names(person: Person) -> None:
     """Replace the person's blind-index name terms (call after any change of names/aliases)."""
-    terms = name_index_terms(person.given_names, person.first_surname, person.second_surname, *person.aliases)
+    terms = name_terms(person)
     PersonNameTerm.objects.filter(person=person).exclude(term__in=terms).delete()
     existing = set(PersonNameTerm.objects.filter(person=person).values_list("term", flat=True))
     PersonNameTerm.objects.bulk_create(
@@ -141,6 +146,16 @@ def child_protection_status(person: Person, on: dt.date | None = None) -> str | 
     if membership is None:
         return ChildProtection.UNACCOMPANIED
     others = GroupMembership.objects.filter(group=membership.group).exclude(person=person).select_related("person")
+    return status_in_group(person, membership, list(others), on)
+
+
+def status_in_group(person: Person, membership: GroupMembership | None, others: list, on: dt.date | None = None) -> str | None:
+    """``child_protection_status`` from the person's latest membership and the other members
+    of that group (``GroupMembership`` rows with their ``person``), without a query."""
+    if not is_minor(person, on):
+        return None
+    if membership is None:
+        return ChildProtection.UNACCOMPANIED
     adults = [m for m in others if (age_on(m.person, on) or 0) >= ADULT_AGE]
     if not adults:
         return ChildProtection.UNACCOMPANIED

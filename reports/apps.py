@@ -10,6 +10,7 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from registry.models import Registration
+        from registry.services import registrations_created
         from reports.schedules import sync_schedules
         from reports.signals import bump_dashboard_version
         from transit.models import TransitEvent
@@ -17,3 +18,4 @@ class ReportsConfig(AppConfig):
         post_migrate.connect(sync_schedules, sender=self, dispatch_uid="reports.sync_schedules")
         for model in (TransitEvent, Registration):
             post_save.connect(bump_dashboard_version, sender=model, dispatch_uid=f"reports.dashboard.{model.__name__}")
+        registrations_created.connect(bump_dashboard_version, dispatch_uid="reports.dashboard.register_many")

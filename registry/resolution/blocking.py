@@ -23,7 +23,7 @@ from itertools import combinations
 
 from django.db.models import Count
 
-from privacy.blind_index import blind_index, blind_indexes
+from privacy.blind_index import blind_index, blind_index_set
 from registry.models import IdentityDocument, PersonBlockingKey
 from registry.resolution.identity import Identity
 from registry.resolution.names import phonetic_key
@@ -82,20 +82,30 @@ def query_keys(identity: Identity) -> set[str]:
     window = YEAR_WINDOW + identity.slack
     years = [None] if year is None else range(year - window, year + window + 1)
     sexes = {"f", "m", "x", "u"} if identity.sex in ("", "u") else {identity.sex, "u"}
-    return {  # under the previous BLIND_INDEX_KEY too while a rotation runs; stored_keys: current only
-        "b:" + k for value in _raw_keys(identity, years, sorted(sexes))
-        for k in blind_indexes(value, BLOCK_DOMAIN, BLOCK_BITS)
-    }
+    # under the previous BLIND_INDEX_KEY too while a rotation runs; stored_keys: current only
+    return {"b:" + k for k in blind_index_set(_raw_keys(identity, years, sorted(sexes)), BLOCK_DOMAIN, BLOCK_BITS)}
+
+
+def clear_columns(identity: Identity) -> dict:
+    """The birth columns every key row of the person carries (``PersonBlockingKey``)."""
+    return {"birth_year": identity.birth_year, "birth_precision": identity.precision, "birth_date": identity.birth_date}
+
+
+def key_rows(person, identity: Identity, keys=None) -> list[PersonBlockingKey]:
+    """Unsaved key rows of a person (all of ``stored_keys`` unless ``keys``), each carrying the
+    birth columns the lookup filters on."""
+    keys = stored_keys(identity) if keys is None else keys
+    columns = clear_columns(identity)
+    return [PersonBlockingKey(person=person, key=k, **columns) for k in sorted(keys)]
 
 
 def reindex(person, identity: Identity) -> None:
-    """Replace a person's blocking keys (call after any change of names, birth or nationality)."""
+    """Replace a person's blocking keys (call after any change of names, birth or nationality);
+    rows whose copied birth is stale are written again."""
     keys = stored_keys(identity)
-    PersonBlockingKey.objects.filter(person=person).exclude(key__in=keys).delete()
+    PersonBlockingKey.objects.filter(person=person).exclude(key__in=keys, **clear_columns(identity)).delete()
     existing = set(PersonBlockingKey.objects.filter(person=person).values_list("key", flat=True))
-    PersonBlockingKey.objects.bulk_create(
-        [PersonBlockingKey(person=person, key=k) for k in sorted(keys - existing)], ignore_conflicts=True
-    )
+    PersonBlockingKey.objects.bulk_create(key_rows(person, identity, keys - existing), ignore_conflicts=True)
 
 
 def candidate_ids(identity: Identity, *, limit: int = MAX_CANDIDATES) -> list:

@@ -3,15 +3,22 @@ and store pairs for the adjudication queue. Never merges anything."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
+import psycopg
 from django.db import connection, transaction
 from django.db.models import Q
 
 from registry.models import DuplicateCandidate, GroupMembership, IdentityDocument, Person
 from registry.resolution import blocking, reasons
-from registry.resolution.identity import Identity, from_fields, from_person
-from registry.resolution.scoring import score_pair
+from registry.resolution.identity import BIRTH_SLACK, Identity, from_fields, from_person
+from registry.resolution.scoring import (
+    best_document_level_but_same,
+    best_possible,
+    best_possible_score,
+    score_pair,
+)
 from registry.resolution.weights import current
 from registry.vocabulary import BirthPrecision, DocumentStatus, DuplicateStatus, PersonStatus
 
@@ -26,12 +33,21 @@ def probable_threshold() -> float:
 
 @dataclass
 class Match:
-    """A candidate person with its score and stable reason ``codes``; ``reasons`` are the
-    translated labels for display (never stored)."""
+    """A candidate person (by pk) with its score and stable reason ``codes``; ``reasons`` are the
+    translated labels for display (never stored). The ``Person`` row is read only when a caller
+    asks for it (``person``, or ``load_people`` for a list): the lookup itself reads just the
+    columns it compares."""
 
-    person: Person
+    person_id: object
     score: float
     codes: list[str] = field(default_factory=list)
+    loaded: Person | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def person(self) -> Person:
+        if self.loaded is None:
+            self.loaded = Person.objects.get(pk=self.person_id)
+        return self.loaded
 
     @property
     def reasons(self) -> list[str]:
@@ -40,6 +56,16 @@ class Match:
     @property
     def probable(self) -> bool:
         return self.score >= probable_threshold()
+
+
+def load_people(matches: list[Match], queryset=None) -> list[Match]:
+    """The matches whose person is in ``queryset`` (default: all people), each with its
+    ``Person`` loaded in one query; the others are left out (e.g. not visible to a user)."""
+    found = (Person.objects if queryset is None else queryset).in_bulk([m.person_id for m in matches])
+    kept = [m for m in matches if m.person_id in found]
+    for match in kept:
+        match.loaded = found[match.person_id]
+    return kept
 
 
 def _documents(person_ids) -> dict:
@@ -84,29 +110,51 @@ def match_identity(identity: Identity, *, threshold: float | None = None, exclud
     """Candidates for an identity at or above ``threshold`` (default: possible), best first."""
     threshold = possible_threshold() if threshold is None else threshold
     found = []
-    for person, other in _candidates(identity, set(exclude)):
+    for key, other in _candidates(identity, set(exclude), threshold):
         scored = score_pair(identity, other)
         if scored is not None and scored.score >= threshold:
-            found.append((person, scored))
-    people = Person.objects.in_bulk([p for p, _s in found if not isinstance(p, Person)])
-    matches = [Match(p if isinstance(p, Person) else people[p], s.score, list(s.codes))
-               for p, s in found if isinstance(p, Person) or p in people]  # merged meanwhile: gone
-    return sorted(matches, key=lambda m: (-m.score, str(m.person.pk)))
+            found.append(Match(key, scored.score, list(scored.codes)))
+    return sorted(found, key=lambda m: (-m.score, str(m.person_id)))
 
 
-# On PostgreSQL one statement does the blocking lookup (the same indexed ``key = ANY(...)``
-# as bench/dedup_speed.py's raw SQL) and fetches the candidates with their documents and latest
-# travel group; elsewhere (the SQLite demo) the portable ORM path below does it in four.
-CANDIDATES_SQL = """
+# On PostgreSQL one prepared statement does the lookup; elsewhere (the SQLite demo) the portable
+# ORM path below does it in four. Shortcuts keep it close to the bare index scan (the same
+# ``key = ANY(...)`` as bench/dedup_speed.py's raw SQL) without changing its answer
+# (``test_sql_shortcuts_agree_with_scoring``):
+# * Each key row carries its person's birth (``blocking.key_rows``), so people whose birth rules
+#   them out are dropped while the keys are read: born too far apart (``scoring.compare_birth``'s
+#   veto; blocking widens the year by the widest stored slack) and, when the weights say such a
+#   pair can never reach the threshold (``scoring.best_possible``: -10.7 bits with the shipped
+#   weights), exact birth dates that differ and are not day/month transposed.
+# * Documents and travel groups are read only when the identity looked up has some (an
+#   identity typed in the registration form has neither, so those levels are "none").
+# * Of the people returned, only those whose best possible score (clear columns plus the best
+#   name levels) reaches the threshold are decrypted and scored.
+_BLOCKED = """
 WITH blocked AS (
     SELECT person_id, count(*) AS shared FROM registry_personblockingkey
-    WHERE key = ANY(%(keys)s::varchar[]) GROUP BY person_id ORDER BY shared DESC LIMIT %(limit)s
-), found AS (
+    WHERE key = ANY(%(keys)s::varchar[])
+        AND (%(year)s::int IS NULL OR birth_year IS NULL
+             OR abs(birth_year - %(year)s::int)
+                <= %(slack)s::int + coalesce((%(slacks)s::jsonb ->> birth_precision)::int, 99))
+        AND NOT (%(other_dates_hopeless)s AND birth_precision = 'exact' AND birth_date IS NOT NULL
+                 AND birth_date <> %(date)s::date
+                 AND NOT (extract(day FROM birth_date) = %(month)s::int
+                          AND extract(month FROM birth_date) = %(day)s::int))
+    GROUP BY person_id ORDER BY shared DESC LIMIT %(limit)s
+)"""
+_COLUMNS = """
+SELECT p.id, p.given_names, p.first_surname, p.second_surname, p.aliases, p.sex, p.birth_date, p.birth_year,
+    p.birth_precision, p.nationality"""
+_NAMES_FROM = """
+FROM registry_person p JOIN blocked b ON b.person_id = p.id
+WHERE p.status = 'active' AND NOT (p.id = ANY(%(exclude)s::uuid[]))
+"""
+_DOCUMENT_HOLDERS = """, found AS (
     SELECT person_id FROM blocked
     UNION SELECT person_id FROM registry_identitydocument WHERE number_search_bidx = ANY(%(docs)s::varchar[])
-)
-SELECT p.id, p.given_names, p.first_surname, p.second_surname, p.aliases, p.sex, p.birth_date, p.birth_year,
-    p.birth_precision, p.nationality,
+)"""
+_LINKS_FROM = """,
     ARRAY(SELECT d.number_search_bidx FROM registry_identitydocument d
           WHERE d.person_id = p.id AND d.status <> 'superseded') AS doc_bidx,
     ARRAY(SELECT d.kind || ':' || d.issuing_country FROM registry_identitydocument d
@@ -116,38 +164,76 @@ SELECT p.id, p.given_names, p.first_surname, p.second_surname, p.aliases, p.sex,
 FROM registry_person p JOIN found f ON f.person_id = p.id
 WHERE p.status = 'active' AND NOT (p.id = ANY(%(exclude)s::uuid[]))
 """
+# The two statements, assembled from the constants above only: every value is a bound parameter.
+NAMES_SQL = "".join((_BLOCKED, _COLUMNS, _NAMES_FROM))
+CANDIDATES_SQL = "".join((_BLOCKED, _DOCUMENT_HOLDERS, _COLUMNS, _LINKS_FROM))
 
 
-def _candidates(identity: Identity, exclude: set) -> list[tuple]:
-    """(person or pk, decrypted identity) of the blocked candidates, ``exclude`` left out. On
-    PostgreSQL only the few columns compared are read and decrypted; the ``Person`` rows are
-    loaded afterwards for the matches alone (``match_identity``)."""
+def _candidates(identity: Identity, exclude: set, threshold: float) -> list[tuple]:
+    """(pk, decrypted identity) of the blocked candidates that could reach ``threshold``,
+    ``exclude`` left out. The ``Person`` rows are loaded later, for the matches a caller shows."""
     if identity.key is not None:
         exclude = {*exclude, identity.key}
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(CANDIDATES_SQL, {
-                "keys": sorted(blocking.query_keys(identity)), "limit": blocking.MAX_CANDIDATES,
-                "docs": sorted(identity.documents), "exclude": [str(pk) for pk in exclude],
-            })
-            return [(row[0], _identity_of_row(row, cursor.db)) for row in cursor.fetchall()]
-    ids = [pk for pk in blocking.candidate_ids(identity) if pk not in exclude]
-    return list(_with_identities(Person.objects.filter(pk__in=ids, status=PersonStatus.ACTIVE)).values())
+    if connection.vendor != "postgresql":
+        ids = [pk for pk in blocking.candidate_ids(identity) if pk not in exclude]
+        return list(identities(Person.objects.filter(pk__in=ids, status=PersonStatus.ACTIVE)).items())
+    linked = bool(identity.documents or identity.document_kinds or identity.group)
+    born = identity.birth_date
+    rows = _prepared(CANDIDATES_SQL if linked else NAMES_SQL, {
+        "keys": sorted(blocking.query_keys(identity)), "limit": blocking.MAX_CANDIDATES,
+        "docs": sorted(identity.documents), "exclude": [str(pk) for pk in exclude],
+        "year": identity.birth_year, "slack": identity.slack, "slacks": json.dumps(BIRTH_SLACK),
+        "other_dates_hopeless": other_dates_hopeless(identity, threshold),
+        "date": born, "day": born.day if born else None, "month": born.month if born else None,
+    })
+    # Found through a document, a row may be born out of range: the bound below vetoes it too.
+    return [(row[0], _identity_of_row(row, connection)) for row in rows
+            if may_reach(identity, _identity_of_row(row), threshold)]
 
 
-def _identity_of_row(row, db) -> Identity:
-    pk, given, first, second, aliases, sex, born, year, precision, nationality, docs, kinds, group = row
-    plain = {name: Person._meta.get_field(name).from_db_value(value, None, db)
-             for name, value in (("given_names", given), ("first_surname", first), ("second_surname", second),
-                                 ("aliases", aliases))}
+def other_dates_hopeless(identity: Identity, threshold: float) -> bool:
+    """Whether nobody found through the blocking keys with another exact birth date (not
+    day/month transposed) can reach ``threshold`` against ``identity``, whatever the rest of their
+    record says. People holding one of the identity's documents are found through the document
+    branch of the statements, which this filter does not touch, so here the document level is at
+    best the best one but "same"."""
+    if identity.precision != BirthPrecision.EXACT or identity.birth_date is None:
+        return False
+    fixed = {"birth": "date_differs", "document": best_document_level_but_same(identity)}
+    return best_possible(identity, fixed) < threshold
+
+
+def may_reach(identity: Identity, shell: Identity, threshold: float, *, links_known: bool = True,
+              shares_document: bool = True) -> bool:
+    """Whether a candidate known only by its clear columns could score ``threshold``."""
+    bound = best_possible_score(identity, shell, links_known=links_known, shares_document=shares_document)
+    return (bound or 0.0) >= threshold
+def _prepared(query: str, params: dict) -> list[tuple]:
+    """Rows of ``query`` run as a server-side prepared statement on Django's connection.
+
+    Planning the candidates statement costs more than running it (about 1.9 ms against 0.3 ms
+    at 100,000 people); Django binds parameters on the client, which cannot prepare, so this one
+    hot statement goes through a server-binding psycopg cursor with ``prepare=True``: psycopg
+    keeps the plan per connection (a new connection prepares again). Errors are Django's.
+    """
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(query, params, prepare=True)
+        return cursor.fetchall()
+
+
+def _identity_of_row(row, db=None) -> Identity:
+    """The identity of a candidates row, names decrypted through ``db``; without ``db`` a shell
+    with the columns stored in clear only (for ``best_possible_score``)."""
+    pk, given, first, second, aliases, sex, born, year, precision, nationality, *links = row
+    docs, kinds, group = links or ((), (), None)
+    plain = {"given_names": ""} if db is None else {
+        name: Person._meta.get_field(name).from_db_value(value, None, db)
+        for name, value in (("given_names", given), ("first_surname", first), ("second_surname", second),
+                            ("aliases", aliases))
+    }
     return from_fields(pk, **plain, sex=sex, birth_date=born, birth_year=year, precision=precision,
                        nationality=nationality or "", documents=docs, document_kinds=kinds, group=str(group or ""))
-
-
-def _with_identities(people) -> dict:
-    people = list(people)
-    found = identities(people)
-    return {p.pk: (p, found[p.pk]) for p in people}
 
 
 def candidates_for(
@@ -175,7 +261,7 @@ def score_people(person: Person, other: Person) -> Match | None:
     """The score of one pair of people (for a decision recorded by hand)."""
     both = identities([person, other])
     scored = score_pair(both[person.pk], both[other.pk])
-    return Match(other, scored.score, list(scored.codes)) if scored else None
+    return Match(other.pk, scored.score, list(scored.codes), loaded=other) if scored else None
 
 
 @transaction.atomic
@@ -184,7 +270,7 @@ def record_candidates(person: Person, matches: list[Match] | None = None) -> lis
     decision, pending pairs get the new score."""
     stored = []
     for match in candidates_for_person(person) if matches is None else matches:
-        a, b = sorted([person.pk, match.person.pk])
+        a, b = sorted([person.pk, match.person_id])
         pair, created = DuplicateCandidate.objects.get_or_create(
             person_a_id=a, person_b_id=b, defaults={"score": match.score, "reasons": match.codes}
         )

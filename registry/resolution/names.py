@@ -40,12 +40,14 @@ NICKNAMES: dict[str, str] = {
 TOKEN_AGREE = 0.88  # Jaro-Winkler at or above this counts as the same token with a typo
 
 
+@lru_cache(maxsize=16384)  # names repeat a lot; bounded, like ``phonetic_key``'s cache
 def canonical_tokens(value: str) -> tuple[str, ...]:
     """Normalised words without joining particles, nicknames replaced, in written order."""
     words = [w for w in normalise_text(value).split() if w not in NAME_PARTICLES] or normalise_text(value).split()
     return tuple(NICKNAMES.get(w, w) for w in words)
 
 
+@lru_cache(maxsize=16384)
 def has_nickname(value: str) -> bool:
     return any(w in NICKNAMES for w in normalise_text(value).split())
 

@@ -76,19 +76,73 @@ def _best_names(a: Identity, b: Identity, weights: Weights):
     return best[1]
 
 
-def score_pair(a: Identity, b: Identity, weights: Weights | None = None) -> Scored | None:
-    """Score two identities; None when they cannot be the same person (incompatible births)."""
-    weights = weights or current()
+def _other_levels(a: Identity, b: Identity) -> tuple[dict[str, str], list[str]] | None:
+    """Every level but the names' (they need the decrypted names), with their codes; None when
+    the births are incompatible."""
     birth = compare_birth(a, b)
     if birth is None:
         return None
-    names = _best_names(a, b, weights)
     levels = {
-        "given": names.given, "surnames": names.surnames, "birth": birth[0],
-        "sex": _simple(a.sex, b.sex, KNOWN_SEX), "nationality": _simple(a.nationality, b.nationality),
-        "document": compare_documents(a, b),
+        "birth": birth[0], "sex": _simple(a.sex, b.sex, KNOWN_SEX),
+        "nationality": _simple(a.nationality, b.nationality), "document": compare_documents(a, b),
         "group": "same_group" if a.group and a.group == b.group else "none",
     }
-    codes = [*names.codes, *birth[1], *(_CODES[(k, v)] for k, v in levels.items() if (k, v) in _CODES)]
+    return levels, birth[1]
+
+
+def _possible_levels(a: Identity, comparison: str) -> set[str]:
+    """The levels ``comparison`` can take for ``a`` against anyone (``MISSING`` included where
+    the other record may lack the field)."""
+    if comparison == "document":
+        return {"none", *(["same"] if a.documents else []), *(["conflict"] if a.document_kinds else [])}
+    if comparison == "group":
+        return {"none", *(["same_group"] if a.group else [])}
+    if comparison == "sex" and a.sex not in KNOWN_SEX or comparison == "nationality" and not a.nationality:
+        return {MISSING}
+    return {MISSING, *current().levels.get(comparison, {})}
+
+
+def best_possible(a: Identity, fixed: dict[str, str], weights: Weights | None = None) -> float:
+    """The highest score a pair with ``a`` can reach when the ``fixed`` levels are known and every
+    other comparison takes its best level for ``a`` (the names always: they need decrypting)."""
+    weights = weights or current()
+    total = weights.prior_log2_odds
+    for comparison in ("given", "surnames", "birth", "sex", "nationality", "document", "group"):
+        levels = [fixed[comparison]] if comparison in fixed else _possible_levels(a, comparison)
+        total += max(weights.weight(comparison, level) for level in levels)
+    return round(probability(total), 4)
+
+
+def best_possible_score(a: Identity, b: Identity, weights: Weights | None = None, *,
+                        links_known: bool = True, shares_document: bool = True) -> float | None:
+    """The highest score the pair could reach whatever their names say, from the columns stored
+    in clear; None when vetoed. A candidate below a threshold need not be decrypted at all.
+    ``links_known=False``: ``b``'s documents and group were not loaded, so those levels are
+    taken at their best for ``a`` (``shares_document=False``: at their best but "same", for a
+    candidate that was not found through one of ``a``'s documents)."""
+    other = _other_levels(a, b)
+    if other is None:
+        return None
+    fixed = other[0] if links_known else {k: v for k, v in other[0].items() if k not in ("document", "group")}
+    if not links_known and not shares_document:
+        fixed["document"] = best_document_level_but_same(a, weights)
+    return best_possible(a, fixed, weights)
+
+
+def best_document_level_but_same(a: Identity, weights: Weights | None = None) -> str:
+    """The best document level ``a`` can reach with someone who holds none of its documents."""
+    weights = weights or current()
+    return max(sorted(_possible_levels(a, "document") - {"same"}), key=lambda level: weights.weight("document", level))
+
+
+def score_pair(a: Identity, b: Identity, weights: Weights | None = None) -> Scored | None:
+    """Score two identities; None when they cannot be the same person (incompatible births)."""
+    weights = weights or current()
+    other = _other_levels(a, b)
+    if other is None:
+        return None
+    names = _best_names(a, b, weights)
+    levels = {"given": names.given, "surnames": names.surnames, **other[0]}
+    codes = [*names.codes, *other[1], *(_CODES[(k, v)] for k, v in levels.items() if (k, v) in _CODES)]
     total = weights.prior_log2_odds + sum(weights.weight(k, v) for k, v in levels.items())
     return Scored(round(probability(total), 4), round(total, 3), levels, tuple(dict.fromkeys(codes)))

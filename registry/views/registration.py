@@ -74,14 +74,14 @@ def group_context(user, person: Person) -> dict:
 def _duplicate_context(user, person: Person) -> dict:
     """Visible candidates in full (enough to tell people apart); the others only as a count."""
     candidates = matching.candidates_for_person(person)
-    visible = set(Person.objects.visible_to(user).filter(pk__in=[m.person.pk for m in candidates]).values_list("pk", flat=True))
-    shown = [m for m in candidates if m.person.pk in visible]
+    shown = matching.load_people(candidates, Person.objects.visible_to(user))
+    visible = {m.person_id for m in shown}
     decisions = {}
     if shown:
         for pair in DuplicateCandidate.objects.filter(person_a__in=[person.pk, *visible], person_b__in=[person.pk, *visible]):
             decisions[pair.person_b_id if pair.person_a_id == person.pk else pair.person_a_id] = pair
     return {
-        "duplicates": [{"match": m, "decision": decisions.get(m.person.pk)} for m in shown],
+        "duplicates": [{"match": m, "decision": decisions.get(m.person_id)} for m in shown],
         "hidden_duplicates": len(candidates) - len(shown),
     }
 
@@ -107,7 +107,7 @@ def details_context(request, registration, forms: dict | None = None) -> dict:
 def _shown_people(context) -> list:
     ids = [context["person"].pk]
     ids += [row["membership"].person_id for row in context["members"] if row["visible"]]
-    ids += [row["match"].person.pk for row in context["duplicates"]]
+    ids += [row["match"].person_id for row in context["duplicates"]]
     return ids
 
 

@@ -156,14 +156,14 @@ def test_resumed_import_continues_after_the_last_committed_batch(importer, tmp_p
 
 def test_a_failing_batch_rolls_back_is_reported_and_the_rest_continues(importer, tmp_path, monkeypatch):
     rows = [row(n, "Quiej", "Tuyuc", birth_date=f"19{70 + i}-02-0{1 + i}") for i, n in enumerate(NAMES[:6])]
-    real = runner.import_row
+    real = runner.import_batch
 
-    def broken_row_four(ctx, number, values, report, counts):
-        real(ctx, number, values, report, counts)
-        if number == 4:  # after row 4 was written: the whole batch (rows 4, 5) must go
+    def broken_batch_of_row_four(ctx, rows, report, counts):
+        real(ctx, rows, report, counts)
+        if any(number == 4 for number, _values in rows):  # after rows 4, 5 were written: both must go
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr(runner, "import_row", broken_row_four)
+    monkeypatch.setattr(runner, "import_batch", broken_batch_of_row_four)
     result = run(write_csv(tmp_path / "a.csv", rows), importer, batch_size=2)
     assert result.counts["imported"] == 4 and result.counts["failed"] == 2
     assert Person.objects.count() == 4

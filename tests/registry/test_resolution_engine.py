@@ -265,3 +265,95 @@ def test_stored_reasons_are_codes_shown_as_labels(supervisor, place):
     assert "surnames_swapped" in pair.reasons
     with translation.override("en"):
         assert "first and second surnames swapped" in pair.reason_labels
+
+
+# --- the lookup's shortcuts give the scoring's answer --------------------------------------------
+
+
+def _reference_matches(identity, threshold):
+    """What the engine must answer: every blocked candidate decrypted and scored, nothing skipped."""
+    ids = [pk for pk in blocking.candidate_ids(identity) if pk != identity.key]
+    found = []
+    for pk, other in engine.identities(Person.objects.filter(pk__in=ids, status="active")).items():
+        scored = score_pair(identity, other)
+        if scored is not None and scored.score >= threshold:
+            found.append((pk, scored.score, list(scored.codes)))
+    return sorted(found, key=lambda m: (-m[1], str(m[0])))
+
+
+@pytest.mark.parametrize("threshold", [0.05, None])
+def test_sql_shortcuts_agree_with_scoring(imported_fixed_set, threshold):
+    """The birth veto read off the key rows, the names-only statement for identities without
+    documents or group, and skipping candidates whose best possible score is too low change the
+    speed of a lookup, never its answer (PostgreSQL path against the decrypt-everything one)."""
+    threshold = current().possible if threshold is None else threshold
+    people = list(Person.objects.order_by("created_at", "pk"))
+    identities = engine.identities(people)
+    checked = with_links = 0
+    for person in people:
+        full = identities[person.pk]
+        bare = from_fields(None, given_names=person.given_names, first_surname=person.first_surname,
+                           second_surname=person.second_surname, aliases=person.aliases, sex=person.sex,
+                           birth_date=person.birth_date, birth_year=person.birth_year,
+                           precision=person.birth_precision, nationality=str(person.nationality or ""))
+        for identity in (full, bare):
+            got = [(m.person_id, m.score, m.codes) for m in engine.match_identity(identity, threshold=threshold)]
+            want = [m for m in _reference_matches(identity, threshold) if identity.key is not None or m[0] != person.pk]
+            if identity.key is None:
+                got = [m for m in got if m[0] != person.pk]
+            assert got == want, (person.reference, identity.key is None)
+            checked += 1
+            with_links += bool(identity.documents or identity.group)
+    assert checked == 2 * len(people) and with_links > 10
+
+
+def test_best_possible_score_bounds_every_score():
+    records = synthetic.generate(300, seed=5)
+    idents = [evaluation.identity_of(r) for r in records]
+    pairs = evaluation.blocked_pairs(idents)
+    by_key = {i.key: i for i in idents}
+    assert len(pairs) > 100
+    from registry.resolution.scoring import best_possible_score
+
+    for a, b in pairs:
+        scored = score_pair(by_key[a], by_key[b])
+        bound = best_possible_score(by_key[a], by_key[b])
+        assert (scored is None) == (bound is None)
+        if scored is not None:
+            assert bound >= scored.score
+
+
+def test_blocking_keys_carry_the_birth_the_lookup_filters_on(supervisor, place):
+    from registry import services
+
+    person = register_person(supervisor, place, given_names="Wilmer", first_surname="Tzul", second_surname="Ixcot",
+                             sex="m", birth_date=dt.date(1990, 5, 1)).person
+    rows = set(PersonBlockingKey.objects.filter(person=person).values_list("birth_year", "birth_precision", "birth_date"))
+    assert rows == {(1990, "exact", dt.date(1990, 5, 1))}
+    person.refresh_from_db()
+    services.update_person(supervisor, person, {"birth_date": None, "birth_year": 1990, "birth_precision": "year"},
+                           expected_version=person.version, reason="only the year is certain")
+    rows = set(PersonBlockingKey.objects.filter(person=person).values_list("birth_year", "birth_precision", "birth_date"))
+    assert rows == {(1990, "year", None)}
+
+
+def test_people_born_on_another_exact_date_are_not_even_fetched(supervisor, place, django_assert_num_queries):
+    """With the shipped weights a different exact birth date (-10.7 bits) can never reach
+    "possible": the statement drops such people while it reads the keys; a transposed date
+    (4 March / 3 April) is still found."""
+    from registry.resolution.scoring import best_possible
+
+    same = {"given_names": "Wilmer", "first_surname": "Tzul", "second_surname": "Ixcot", "sex": "m", "nationality": "GT"}
+    other_day = register_person(supervisor, place, **same, birth_date=dt.date(1990, 5, 2)).person
+    transposed = register_person(supervisor, place, **same, birth_date=dt.date(1990, 4, 3)).person
+    probe = ident(None, "Wilmer", "Tzul", "Ixcot", sex="m", nationality="GT", birth_date=dt.date(1990, 3, 4))
+    assert best_possible(probe, {"birth": "date_differs"}) < current().possible
+    assert [m.person_id for m in engine.match_identity(probe)] == [transposed.pk]
+    captured = []
+    real = engine._identity_of_row
+    try:
+        engine._identity_of_row = lambda row, db=None: captured.append(row[0]) or real(row, db)
+        engine.match_identity(probe)
+    finally:
+        engine._identity_of_row = real
+    assert other_day.pk not in captured and transposed.pk in captured

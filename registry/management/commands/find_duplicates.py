@@ -45,7 +45,7 @@ class Command(BaseCommand):
     def _pairs(self, people, threshold) -> dict:
         pairs: dict = {}
         for person in people.iterator(chunk_size=500):
-            for match in engine.candidates_for_person(person, threshold=threshold):
+            for match in engine.load_people(engine.candidates_for_person(person, threshold=threshold)):
                 key = tuple(sorted([person.reference, match.person.reference]))
                 pairs[key] = (match.score, match.codes)
         return pairs

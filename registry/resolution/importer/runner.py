@@ -1,6 +1,10 @@
 """Running an import: batches of rows through the registry services, each batch one
 transaction together with the job's progress, so ``resume`` continues exactly after the last
-committed row. Every row is imported, skipped as already imported, or reported."""
+committed row. Every row is imported, skipped as already imported, or reported.
+
+A batch is validated, registered (``services.register_many``) and matched
+(``registry.resolution.batch``) as a whole: a few dozen queries per batch instead of ~30 per row,
+with the same rules and the same outcome per row as registering the rows one by one."""
 
 from __future__ import annotations
 
@@ -14,15 +18,15 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crossings.models import Place
 from privacy.blind_index import blind_index, document_lookup_indexes
 from registry import services
-from registry.models import IdentityDocument, ImportJob, ImportJobStatus, Registration, TravelGroup
-from registry.resolution import engine
+from registry.models import IdentityDocument, ImportJob, ImportJobStatus, TravelGroup
+from registry.resolution import batch, engine
 from registry.resolution.importer import reader, schema
 from registry.resolution.importer.report import Report
 
@@ -75,25 +79,28 @@ class _Context:
             self.places[code] = Place.objects.filter(code=code).first() if code else None
         return self.places[code]
 
-    def group(self, key: str) -> TravelGroup | None:
-        digest = hashlib.sha256(key.encode()).hexdigest()
-        pk = self.pending.get(digest) or self.groups.get(digest)
-        return TravelGroup.objects.filter(pk=pk).first() if pk else None
-
-    def remember(self, key: str, group: TravelGroup) -> None:
-        self.pending[hashlib.sha256(key.encode()).hexdigest()] = str(group.pk)
+    def existing_groups(self, digests) -> dict[str, TravelGroup]:
+        """The travel groups earlier batches created for these group keys (one query)."""
+        ids = {d: self.groups[d] for d in digests if d in self.groups}
+        found = TravelGroup.objects.in_bulk(list(ids.values())) if ids else {}
+        by_id = {str(pk): group for pk, group in found.items()}
+        return {d: by_id[pk] for d, pk in ids.items() if pk in by_id}
 
     def token(self, row: schema.RowInput) -> uuid.UUID:
         """The row's submission token: a keyed hash (never plaintext) of its cleaned content,
         scoped to the file when the row has no registration time. A row repeated in the file,
         a resumed file, or the same rows in a re-exported file are therefore never imported
-        twice (``services.register`` is idempotent on the token)."""
+        twice (``services.register_many`` is idempotent on the token)."""
         content = json.dumps(
             [row.person, row.place_code, row.registered_at.isoformat() if row.registered_at else self.sha256,
              row.legal_basis, row.document, row.group_key, row.relationship],
             sort_keys=True, default=str,
         )
         return uuid.UUID(blind_index(content, ROW_DOMAIN, 128))
+
+
+def _group_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def _report_errors(report: Report, number: int, errors: dict, values: dict) -> None:
@@ -107,22 +114,6 @@ def _holder(document: dict) -> str:
     return found.person.display_reference if found else ""
 
 
-def _create(ctx: _Context, row: schema.RowInput, place: Place):
-    actor = ctx.options.actor
-    with transaction.atomic():
-        registration = services.register(
-            actor, place=place, person_data=row.person, registered_at=row.registered_at, legal_basis=row.legal_basis,
-            submission_token=ctx.token(row), scan_duplicates=False,  # matched below, in this transaction
-        )
-        person = registration.person
-        if row.document:
-            services.add_document(actor, person, **row.document)
-        if row.group_key:
-            membership = services.add_to_group(actor, person, relationship=row.relationship, group=ctx.group(row.group_key))
-            ctx.remember(row.group_key, membership.group)
-    return person
-
-
 def _service_errors(exc: ValidationError, row: schema.RowInput) -> dict:
     errors = {k: " ".join(v) for k, v in exc.message_dict.items()} if hasattr(exc, "error_dict") else {"": " ".join(exc.messages)}
     holder = _holder(row.document) if "number" in errors and row.document else ""
@@ -131,20 +122,16 @@ def _service_errors(exc: ValidationError, row: schema.RowInput) -> dict:
     return {("document_number" if k == "number" else k): v for k, v in errors.items()}
 
 
-def _link_duplicates(person, report: Report, number: int, counts: Counter) -> None:
-    pairs = engine.record_candidates(person)
-    if not pairs:
-        return
-    best = max(pairs, key=lambda p: p.score)
-    other = best.person_b if best.person_a_id == person.pk else best.person_a
-    outcome = "probable_duplicate" if best.score >= engine.probable_threshold() else "possible_duplicate"
-    counts["duplicates"] += 1
-    report.add(number, outcome, "", _("Imported and sent to the duplicates queue with %(ref)s (score %(score).2f).")
-               % {"ref": other.display_reference, "score": best.score}, person.display_reference)
+@dataclass
+class _Row:
+    number: int
+    values: dict
+    row: schema.RowInput
+    item: services.NewRegistration
 
 
-def import_row(ctx: _Context, number: int, values: dict, report: Report, counts: Counter) -> None:
-    """One row: validate, skip if already imported, create through the services, match."""
+def _clean(ctx: _Context, number: int, values: dict, report: Report, counts: Counter) -> _Row | None:
+    """One row parsed and mapped to the service's input; its column errors reported."""
     options = ctx.options
     place = ctx.place(str(values.get("place_code") or options.place_code).strip())
     row = schema.clean_row(values, default_place=options.place_code, default_legal_basis=options.legal_basis,
@@ -153,38 +140,89 @@ def import_row(ctx: _Context, number: int, values: dict, report: Report, counts:
         row.errors["place_code"] = _("Unknown place code.")
     if row.errors:
         counts["failed"] += 1
-        return _report_errors(report, number, row.errors, values)
-    if Registration.objects.filter(submission_token=ctx.token(row)).exists():
-        counts["skipped"] += 1
-        report.add(number, "skipped", "", _("Already imported (the same row earlier in this file or in an earlier import)."))
+        _report_errors(report, number, row.errors, values)
         return None
-    try:
-        person = _create(ctx, row, place)
-    except ValidationError as exc:
-        counts["failed"] += 1
-        return _report_errors(report, number, _service_errors(exc, row), values)
-    counts["imported"] += 1
-    _link_duplicates(person, report, number, counts)
-    return None
+    item = services.NewRegistration(
+        place=place, person_data=row.person, legal_basis=row.legal_basis, registered_at=row.registered_at,
+        submission_token=ctx.token(row), document=row.document, relationship=row.relationship,
+        group_key=_group_digest(row.group_key) if row.group_key else "",
+    )
+    return _Row(number, values, row, item)
 
 
-def _commit_batch(ctx: _Context, job: ImportJob | None, header, batch, report: Report, counts: Counter) -> None:
+def _link_duplicates(actor, new: list[_Row], report: Report, counts: Counter) -> None:
+    """Match the batch's new people against the registry and the earlier rows (one blocking
+    query for the batch) and link the pairs to the adjudication queue; one report line per row
+    with its best pair."""
+    people = [r.item.registration.person for r in new]
+    found = batch.find_candidates(people)
+    stored = batch.record_candidates(actor, people, found)
+    probable = engine.probable_threshold()
+    for r, person, matches, pairs in zip(new, people, found, stored, strict=True):
+        if not pairs:
+            continue
+        best = max(pairs, key=lambda p: p.score)
+        other_pk = best.person_b_id if best.person_a_id == person.pk else best.person_a_id
+        other = next(m for m in matches if m.person_id == other_pk).person
+        outcome = "probable_duplicate" if best.score >= probable else "possible_duplicate"
+        counts["duplicates"] += 1
+        report.add(r.number, outcome, "", _("Imported and sent to the duplicates queue with %(ref)s (score %(score).2f).")
+                   % {"ref": other.display_reference, "score": best.score}, person.display_reference)
+
+
+def import_batch(ctx: _Context, rows: list[tuple[int, dict]], report: Report, counts: Counter) -> None:
+    """One batch: every row validated, the clean ones registered together through
+    ``services.register_many`` (the same rules as a form, checked against the registry and the
+    earlier rows), the new people matched together (``registry.resolution.batch``); each row
+    imported, skipped as already imported, or reported with its row number."""
+    first = len(report.lines)
+    cleaned = [r for r in (_clean(ctx, number, values, report, counts) for number, values in rows) if r is not None]
+    groups = ctx.existing_groups({r.item.group_key for r in cleaned if r.item.group_key})
+    for r in cleaned:
+        r.item.group = groups.get(r.item.group_key)
+    services.register_many(ctx.options.actor, [r.item for r in cleaned])
+    new = []
+    for r in cleaned:
+        if r.item.error is not None:
+            counts["failed"] += 1
+            _report_errors(report, r.number, _service_errors(r.item.error, r.row), r.values)
+        elif not r.item.created:
+            counts["skipped"] += 1
+            report.add(r.number, "skipped", "", _("Already imported (the same row earlier in this file or in an earlier import)."))
+        else:
+            counts["imported"] += 1
+            new.append(r)
+            if r.item.membership is not None:
+                ctx.pending[r.item.group_key] = str(r.item.membership.group_id)
+    if new:
+        _link_duplicates(ctx.options.actor, new, report, counts)
+    report.lines[first:] = sorted(report.lines[first:], key=lambda line: line[0])  # row order (stable)
+
+
+def _commit_batch(ctx: _Context, job: ImportJob | None, header, batch_rows, report: Report, counts: Counter) -> None:
     """One transaction for the rows and the job's progress; a failure rolls the batch back
-    and reports every row of it, and the import goes on with the next batch."""
+    and reports every row of it, and the import goes on with the next batch. A unique
+    violation (another import took a row's token or document meanwhile) is retried once: the
+    batch is checked again and those rows are skipped or reported."""
     before = len(report.lines)
-    batch_counts: Counter = Counter()
-    try:
-        with transaction.atomic():
-            for number, values in batch:
-                import_row(ctx, number, dict(zip(header, values, strict=False)), report, batch_counts)
-            _save_progress(job, batch[-1][0], batch_counts)
-    except Exception as exc:  # noqa: BLE001 - any failure of the batch is reported, not raised
-        del report.lines[before:]
-        ctx.pending.clear()
-        batch_counts = Counter(failed=len(batch))
-        for number, _values in batch:
-            report.add(number, "batch_failed", "", _("The batch failed and was rolled back (%(error)s).") % {"error": type(exc).__name__})
-        _save_progress(job, batch[-1][0], batch_counts)
+    rows = [(number, dict(zip(header, values, strict=False))) for number, values in batch_rows]
+    for attempt in (1, 2):
+        batch_counts: Counter = Counter()
+        try:
+            with transaction.atomic():
+                import_batch(ctx, rows, report, batch_counts)
+                _save_progress(job, batch_rows[-1][0], batch_counts)
+            break
+        except Exception as exc:  # noqa: BLE001 - any failure of the batch is reported, not raised
+            del report.lines[before:]
+            ctx.pending.clear()
+            if attempt == 1 and isinstance(exc, IntegrityError):
+                continue
+            batch_counts = Counter(failed=len(batch_rows))
+            for number, _values in batch_rows:
+                report.add(number, "batch_failed", "", _("The batch failed and was rolled back (%(error)s).") % {"error": type(exc).__name__})
+            _save_progress(job, batch_rows[-1][0], batch_counts)
+            break
     ctx.groups.update(ctx.pending)
     ctx.pending.clear()
     counts.update(batch_counts)

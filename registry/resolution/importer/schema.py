@@ -26,6 +26,8 @@ SEX = {
     "f": "f", "female": "f", "mujer": "f", "femenino": "f", "m": "m", "male": "m", "hombre": "m", "masculino": "m",
     "x": "x", "other": "x", "otro": "x", "u": "u", "": "u", "unknown": "u", "no recabado": "u",
 }
+# The vocabularies as tuples once: ``TextChoices.values`` builds a new list on every access.
+DOCUMENT_KINDS, LEGAL_BASES, RELATIONSHIPS = tuple(DocumentKind.values), tuple(LegalBasis.values), tuple(Relationship.values)
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y")
 DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%d %H:%M:%S",
                     "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M")
@@ -137,7 +139,7 @@ def _document(values: dict, row: RowInput) -> None:
     number = str(values.get("document_number") or "").strip()
     if not number:
         return
-    kind = _choice(values.get("document_kind") or "other", DocumentKind.values, "document_kind", row)
+    kind = _choice(values.get("document_kind") or "other", DOCUMENT_KINDS, "document_kind", row)
     country = _country(values.get("document_country") or row.person.get("nationality", ""), "document_country", row)
     if not country:
         row.errors.setdefault("document_country", str(_("Give the issuing country of the document.")))
@@ -156,11 +158,11 @@ def clean_row(values: dict, *, default_place: str = "", default_legal_basis: str
     _birth(values, row)
     _document(values, row)
     row.place_code = str(values.get("place_code") or default_place).strip()
-    row.legal_basis = _choice(values.get("legal_basis") or default_legal_basis, LegalBasis.values, "legal_basis", row)
+    row.legal_basis = _choice(values.get("legal_basis") or default_legal_basis, LEGAL_BASES, "legal_basis", row)
     if not row.legal_basis:
         row.errors["legal_basis"] = str(_("Give the legal basis (column legal_basis or --legal-basis)."))
     row.group_key = str(values.get("group_key") or "").strip()
-    row.relationship = _choice(values.get("relationship"), Relationship.values, "relationship", row)
+    row.relationship = _choice(values.get("relationship"), RELATIONSHIPS, "relationship", row)
     if row.group_key and not row.relationship:
         row.errors["relationship"] = str(_("Give the relationship to the head of the group."))
     if values.get("registered_at"):
