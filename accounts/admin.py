@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from accounts import mfa
 from accounts.middleware import session_is_verified
 from accounts.models import Agency, PostAssignment, User
 from accounts.views import logout_view
@@ -142,7 +143,20 @@ def end_all_sessions(modeladmin, request: HttpRequest, queryset) -> None:
     )
 
 
-UserAdmin.actions = (*(UserAdmin.actions or ()), end_all_sessions)
+@admin.action(description=_("Reset two-factor authentication (authenticator and backup codes)"))
+def reset_mfa(modeladmin, request: HttpRequest, queryset) -> None:
+    """Lost phone: remove every MFA device of the selected users (the authenticator app and the
+    backup codes), so each enrols again at the next sign-in. Verified sessions lose their device
+    and must pass the (new) second step again."""
+    removed = sum(mfa.remove_all_devices(user) for user in queryset)
+    modeladmin.message_user(
+        request,
+        ngettext("%(count)d two-factor device removed.", "%(count)d two-factor devices removed.", removed)
+        % {"count": removed},
+    )
+
+
+UserAdmin.actions = (*(UserAdmin.actions or ()), end_all_sessions, reset_mfa)
 
 admin.site.unregister(Session)
 

@@ -131,6 +131,8 @@ class SecurityEventKind(models.TextChoices):
     MFA_ENROLLED = "mfa_enrolled", _("MFA device enrolled")
     MFA_FAILED = "mfa_failed", _("MFA code rejected")
     MFA_DEVICE_REMOVED = "mfa_device_removed", _("MFA device removed")
+    MFA_BACKUP_CODES_ISSUED = "mfa_backup_codes_issued", _("MFA backup codes issued")
+    MFA_BACKUP_CODE_USED = "mfa_backup_code_used", _("MFA backup code used to sign in")
     PASSWORD_CHANGED = "password_changed", _("Password changed")
     SESSION_EXPIRED = "session_expired", _("Session expired")
     SESSIONS_ENDED = "sessions_ended", _("Sessions ended")

@@ -13,5 +13,6 @@ urlpatterns = [
     path("password/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("mfa/setup/", views.MFASetupView.as_view(), name="mfa_setup"),
     path("mfa/verify/", views.MFAVerifyView.as_view(), name="mfa_verify"),
+    path("mfa/backup-codes/", views.BackupCodesView.as_view(), name="mfa_backup_codes"),
     path("sessions/", session_views.SessionsView.as_view(), name="sessions"),
 ]

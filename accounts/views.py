@@ -14,7 +14,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -24,10 +24,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
-from django_otp import user_has_device
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from accounts import mfa, security_events
-from accounts.forms import LoginForm, OTPTokenForm
+from accounts.forms import BackupCodesConfirmForm, LoginForm, OTPOrBackupCodeForm, OTPTokenForm
 from accounts.middleware import mfa_required, mfa_step_url, session_is_verified
 from accounts.session_views import after_credential_change
 from accounts.sessions import end_other_sessions
@@ -104,8 +104,9 @@ class MFASetupView(View):
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         # A second device may only be added from an already verified session: otherwise a stolen
-        # password would be enough to enrol the thief's phone.
-        if user_has_device(request.user, confirmed=True):
+        # password would be enough to enrol the thief's phone. (Backup codes alone, e.g. after an
+        # admin removed the authenticator, are not an enrolment.)
+        if mfa.has_authenticator(request.user):
             if session_is_verified(request):
                 messages.info(request, _("Two-factor authentication is already set up."))
                 return redirect(safe_next(request))
@@ -121,8 +122,10 @@ class MFASetupView(View):
             device = mfa.confirm_enrolment(request, form.cleaned_data["otp_token"])
             if device is not None:
                 mfa.mark_verified(request, device)
+                codes = mfa.issue_backup_codes(request.user, request=request)
                 messages.success(request, _("Two-factor authentication is now on."))
-                return HttpResponseRedirect(after_credential_change(request, safe_next(request)))
+                # Shown in this response only: the codes are never kept in the session.
+                return render_new_backup_codes(request, codes, after_credential_change(request, safe_next(request)))
             form.add_error("otp_token", _("That code is not valid. Check your phone’s clock and try the current code."))
         return self.render(request, form)
 
@@ -144,23 +147,39 @@ class MFAVerifyView(View):
     template_name = "accounts/otp_verify.html"
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not user_has_device(request.user, confirmed=True):
+        if not mfa.has_authenticator(request.user):
             return redirect("accounts:mfa_setup")
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return self.render(request, OTPTokenForm())
+        return self.render(request, OTPOrBackupCodeForm())
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        form = OTPTokenForm(request.POST)
+        form = OTPOrBackupCodeForm(request.POST)
         if form.is_valid():
-            wait = mfa.throttle_wait_seconds(request.user)
-            device = None if wait else mfa.verify_user_token(request.user, form.cleaned_data["otp_token"])
+            token = form.cleaned_data["otp_token"]
+            wait = mfa.throttle_wait_seconds(request.user, token)
+            device = None if wait else mfa.verify_user_token(request.user, token)
             if device is not None:
                 mfa.mark_verified(request, device)
+                if isinstance(device, StaticDevice):
+                    self.after_backup_code(request)
                 return HttpResponseRedirect(safe_next(request))
             form.add_error("otp_token", self.failure_message(wait))
         return self.render(request, form)
+
+    @staticmethod
+    def after_backup_code(request: HttpRequest) -> None:
+        """Record the use; with few codes left, tell the user to make a new set."""
+        remaining = mfa.record_backup_code_use(request.user, request)
+        if remaining <= mfa.BACKUP_CODES_LOW:
+            messages.warning(request, ngettext(
+                "You signed in with a backup code. You have %(count)d backup code left: "
+                "generate a new set now (Backup codes, in your account menu).",
+                "You signed in with a backup code. You have %(count)d backup codes left: "
+                "generate a new set now (Backup codes, in your account menu).",
+                remaining,
+            ) % {"count": remaining})
 
     @staticmethod
     def failure_message(wait: int) -> str:
@@ -175,3 +194,52 @@ class MFAVerifyView(View):
 
     def render(self, request: HttpRequest, form: OTPTokenForm) -> HttpResponse:
         return render(request, self.template_name, {"form": form, "next": safe_next(request)})
+
+
+def render_new_backup_codes(request: HttpRequest, codes: list[str], continue_url: str) -> HttpResponse:
+    """The one time a set of backup codes is shown (no-store: never cached, never shown again)."""
+    context = {"codes": [mfa.format_backup_code(code) for code in codes], "continue_url": continue_url}
+    response = render(request, "accounts/backup_codes_new.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@method_decorator(
+    [never_cache, login_required, sensitive_post_parameters("otp_token", "password")], name="dispatch"
+)
+class BackupCodesView(View):
+    """How many backup codes are left; POST (with a current code or the password) makes a new set.
+
+    Old codes are never shown again: only the response to the POST that made them shows codes.
+    """
+
+    template_name = "accounts/backup_codes.html"
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.is_authenticated and not mfa.has_authenticator(request.user):
+            messages.info(request, _("Set up two-step verification first; backup codes come with it."))
+            return redirect("accounts:mfa_setup")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self.render(request, BackupCodesConfirmForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = BackupCodesConfirmForm(request.POST)
+        if form.is_valid():
+            otp_token = form.cleaned_data["otp_token"]
+            if mfa.confirm_identity(request, otp_token=otp_token, password=form.cleaned_data["password"]):
+                codes = mfa.issue_backup_codes(request.user, request=request)
+                messages.success(request, _("New backup codes were made. Your earlier codes no longer work."))
+                return render_new_backup_codes(request, codes, reverse("accounts:mfa_backup_codes"))
+            wait = mfa.throttle_wait_seconds(request.user, otp_token) if otp_token else 0
+            form.add_error(None, MFAVerifyView.failure_message(wait) if wait else _(
+                "That code or password is not correct. No new codes were made."
+            ))
+        return self.render(request, form)
+
+    def render(self, request: HttpRequest, form: BackupCodesConfirmForm) -> HttpResponse:
+        context = {"form": form, "remaining": mfa.backup_codes_remaining(request.user)}
+        response = render(request, self.template_name, context)
+        response["Cache-Control"] = "no-store"
+        return response

@@ -163,6 +163,7 @@ def mfa_on(settings):
 def test_inventory_sees_the_known_routes():
     names = set(all_routes())
     assert {"home", "accounts:login", "accounts:mfa_verify", "admin:index", "admin:accounts_user_changelist"} <= names
+    assert "accounts:mfa_backup_codes" in names  # protected (login + OTP step), so in neither list below
     assert len(names) > 40
 
 
