@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 PSEUDONYM_DOMAIN = b"partner.pseudonym.v1"
 PSEUDONYM_BYTES = 15  # 120 bits -> 24 base32 characters, no padding
@@ -56,9 +57,9 @@ class AgreementLegalBasis(models.TextChoices):
 
 
 class AgreementStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
-    SUSPENDED = "suspended", _("Suspended")
-    EXPIRED = "expired", _("Expired")
+    ACTIVE = "active", pgettext_lazy("agreement status", "Active")
+    SUSPENDED = "suspended", pgettext_lazy("agreement status", "Suspended")
+    EXPIRED = "expired", pgettext_lazy("agreement status", "Expired")
 
 
 # Fields each API resource can expose. An agreement lists a subset per resource; the fields in

@@ -1,29 +1,23 @@
 """The OAuth2 endpoints partners use (client credentials): token and revocation, throttled per
-client address in the cache (AU-2: a brake, not a security boundary)."""
+client address (``config.ratelimits``; AU-2: a brake, not a security boundary)."""
 
 from __future__ import annotations
 
-from django.core.cache import cache
+from django.conf import settings
 from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider import views as dot_views
 
-TOKEN_REQUESTS_PER_MINUTE = 30
+from config.ratelimits import RETRY_AFTER_SECONDS, over_limit
 
 
 def _over_limit(request) -> bool:
-    key = f"oauth-token:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, timeout=60)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        return False
-    return count > TOKEN_REQUESTS_PER_MINUTE
+    return over_limit(request, "oauth-token", settings.OAUTH_TOKEN_RATE)
 
 
 def _throttled() -> JsonResponse:
     response = JsonResponse({"error": "slow_down", "error_description": str(_("Too many token requests."))}, status=429)
-    response["Retry-After"] = "60"
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 

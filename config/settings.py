@@ -215,6 +215,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 OTP_TOTP_ISSUER = "Frontera"
 OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# Authenticator secrets and backup codes are never shown in the admin (django-otp).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 AXES_ENABLED = _bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -223,6 +226,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # a border post shares o
 AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
 AXES_HTTP_RESPONSE_CODE = 429
+# Per-address brakes (config.ratelimits, django-ratelimit; "<count>/<s|m|h|d>"). A border post's
+# devices share one address, so the public card check allows a busy post's scanning rate.
+VERIFY_RATE = env.str("VERIFY_RATE", default="120/m")
+OAUTH_TOKEN_RATE = env.str("OAUTH_TOKEN_RATE", default="30/m")
+RATELIMIT_USE_CACHE = "default"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -472,6 +480,8 @@ MERGE_UNDO_DAYS = env.int("MERGE_UNDO_DAYS", default=30)
 # People's rights over their data (privacy/rights): answer within N working days (Mon-Fri);
 # a cancellation blocks the record for N days before the erasure (docs/privacy.md).
 RIGHTS_DUE_WORKING_DAYS = env.int("RIGHTS_DUE_WORKING_DAYS", default=20)
+# Official holidays not counted as working days (ISO country codes; the `holidays` package).
+RIGHTS_HOLIDAY_COUNTRIES = env.list("RIGHTS_HOLIDAY_COUNTRIES", default=["MX"])
 RIGHTS_BLOCKING_DAYS = env.int("RIGHTS_BLOCKING_DAYS", default=30)
 # Retention per data class, in days (privacy/retention.py; daily purge, dry run first).
 RETENTION_IDENTITY_DAYS = env.int("RETENTION_IDENTITY_DAYS", default=1825)
@@ -479,6 +489,7 @@ RETENTION_VULNERABILITY_DAYS = env.int("RETENTION_VULNERABILITY_DAYS", default=7
 RETENTION_EVENTS_DAYS = env.int("RETENTION_EVENTS_DAYS", default=1825)
 RETENTION_ACCESS_LOG_DAYS = env.int("RETENTION_ACCESS_LOG_DAYS", default=1825)
 RETENTION_DRAFTS_DAYS = env.int("RETENTION_DRAFTS_DAYS", default=30)
+RETENTION_IMPORT_FILES_DAYS = env.int("RETENTION_IMPORT_FILES_DAYS", default=7)
 
 # Periodic work; django-celery-beat copies these into its editable schedule on start.
 CELERY_BEAT_SCHEDULE = {

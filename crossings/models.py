@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PlaceCategory(models.TextChoices):
@@ -32,9 +33,9 @@ class PlaceKind(models.TextChoices):
     MIGRATION_STATION = "migration_station", _("Migration station")
 
 class PlaceStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    RESTRICTED = "restricted", _("Restricted")
-    CLOSED = "closed", _("Closed")
+    OPEN = "open", pgettext_lazy("crossing status", "Open")
+    RESTRICTED = "restricted", pgettext_lazy("crossing status", "Restricted")
+    CLOSED = "closed", pgettext_lazy("crossing status", "Closed")
 
 class CoordConfidence(models.TextChoices):
     HIGH = "high", _("High: the feature itself")

@@ -18,6 +18,10 @@ events             ``RETENTION_EVENTS_DAYS``         change-history rows (django
 access_logs        ``RETENTION_ACCESS_LOG_DAYS``     access-log rows older than the cut-off
 report_files       ``REPORT_RETENTION_DAYS``         report runs finished before the cut-off,
                                                      with their stored files (reports.services)
+import_files       ``RETENTION_IMPORT_FILES_DAYS``   uploads, unconfirmed previews and error
+                                                     reports of bulk imports (plaintext files
+                                                     under ``IMPORT_DIR``; the importer's
+                                                     ``retention.purge_files``)
 =================  ================================  ==========================================
 
 Cancellation requests whose blocking period is over are erased by the same run. People with an
@@ -50,6 +54,7 @@ CLASSES = {
     "events": "RETENTION_EVENTS_DAYS",
     "access_logs": "RETENTION_ACCESS_LOG_DAYS",
     "report_files": "REPORT_RETENTION_DAYS",
+    "import_files": "RETENTION_IMPORT_FILES_DAYS",
 }
 
 
@@ -181,6 +186,12 @@ def _purge_report_files(now: dt.datetime, dry_run: bool) -> int:
     return report_services.purge_expired(now, dry_run=dry_run)
 
 
+def _purge_import_files(cutoff: dt.datetime, dry_run: bool) -> int:
+    from registry.resolution.importer import retention as import_retention
+
+    return import_retention.purge_files(cutoff, dry_run=dry_run)
+
+
 def purge(*, dry_run: bool = False, now: dt.datetime | None = None, user=None) -> RetentionRun:
     """Run (or preview) the retention purge of every data class; returns the logged run."""
     from privacy.rights import services as rights
@@ -196,6 +207,7 @@ def purge(*, dry_run: bool = False, now: dt.datetime | None = None, user=None) -
         ("vulnerability", lambda: _purge_vulnerabilities(limits["vulnerability"], dry_run)),
         ("access_logs", lambda: _purge_access_logs(limits["access_logs"], dry_run)),
         ("report_files", lambda: _purge_report_files(now, dry_run)),
+        ("import_files", lambda: _purge_import_files(limits["import_files"], dry_run)),
     ]
     counts["identity"], skipped["identity"] = _erase_people(
         stale_people(limits["identity"]), "retention:identity", dry_run

@@ -18,8 +18,6 @@ SCHEDULES = {
                                 {"minute": "0", "hour": "6", "day_of_week": "1", "day_of_month": "*", "month_of_year": "*"}),
     "reports: monthly statistics": ("reports.run_scheduled", {"kind": "monthly_statistics"},
                                     {"minute": "0", "hour": "6", "day_of_week": "*", "day_of_month": "1", "month_of_year": "*"}),
-    "reports: purge expired files": ("reports.purge_expired", {},
-                                     {"minute": "30", "hour": "3", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"}),
 }
 
 

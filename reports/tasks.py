@@ -7,7 +7,6 @@ from celery import shared_task
 
 from reports import generation, services
 
-PURGE_TASK = "reports.purge_expired"
 SCHEDULED_TASK = "reports.run_scheduled"
 
 
@@ -21,9 +20,3 @@ def generate(*, run_id: str, outbox_id: str | None = None) -> str:
 def run_scheduled(*, kind: str) -> str:
     """Beat: the kind's last complete period (django-celery-beat, editable by admins)."""
     return str(services.run_scheduled(kind).pk)
-
-
-@shared_task(name=PURGE_TASK, ignore_result=True)
-def purge_expired() -> int:
-    """Beat: delete report runs and files past REPORT_RETENTION_DAYS."""
-    return services.purge_expired()

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -186,10 +187,10 @@ class PermitQuerySet(models.QuerySet):
 
 
 class PermitStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
-    SUSPENDED = "suspended", _("Suspended")
-    REVOKED = "revoked", _("Revoked")
-    EXPIRED = "expired", _("Expired")
+    ACTIVE = "active", pgettext_lazy("card status", "Active")
+    SUSPENDED = "suspended", pgettext_lazy("card status", "Suspended")
+    REVOKED = "revoked", pgettext_lazy("card status", "Revoked")
+    EXPIRED = "expired", pgettext_lazy("card status", "Expired")
 
 
 class Permit(models.Model):

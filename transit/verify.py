@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from registry.resolution import merge
 from transit import cards
@@ -17,11 +18,11 @@ from transit.models import Permit, PermitStatus
 
 
 class CardCheck(models.TextChoices):
-    VALID = "valid", _("Valid")
-    EXPIRED = "expired", _("Expired")
+    VALID = "valid", pgettext_lazy("card status", "Valid")
+    EXPIRED = "expired", pgettext_lazy("card status", "Expired")
     NOT_YET_VALID = "not_yet_valid", _("Not yet valid")
-    SUSPENDED = "suspended", _("Suspended")
-    REVOKED = "revoked", _("Revoked")
+    SUSPENDED = "suspended", pgettext_lazy("card status", "Suspended")
+    REVOKED = "revoked", pgettext_lazy("card status", "Revoked")
     FORGED = "forged", _("Not a genuine card")
 
 

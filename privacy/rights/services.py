@@ -6,7 +6,7 @@ these and nothing else.
 
 * ``open_request``: a person (by reference) asks, or a representative on their behalf, with a
   note of how identity was checked; the due date is ``RIGHTS_DUE_WORKING_DAYS`` working days
-  later. Unknown or erased people and a second open request for the same right are refused.
+  later (weekends and the official holidays of ``RIGHTS_HOLIDAY_COUNTRIES`` not counted). Unknown or erased people and a second open request for the same right are refused.
 * access: ``privacy.rights.export`` builds the export; ``complete`` records its delivery.
 * ``rectify``: ``registry.services.update_person`` with the request as the reason.
 * ``block`` then ``erase``: a cancellation first blocks the record for ``RIGHTS_BLOCKING_DAYS``,
@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import holidays
 import numpy as np
 import structlog
 from django.conf import settings
@@ -40,10 +41,22 @@ CHANGE = "privacy.change_rightsrequest"
 ERASE = "privacy.erase_person"
 
 
+def official_holidays(countries, years) -> list[dt.date]:
+    """Public holidays of ``countries`` (ISO codes, the ``holidays`` package) in ``years``."""
+    days: set[dt.date] = set()
+    for country in countries:
+        days.update(holidays.country_holidays(country, years=list(years)))
+    return sorted(days)
+
+
 def due_date(received: dt.date, working_days: int | None = None) -> dt.date:
-    """``working_days`` Monday-to-Friday days after ``received`` (numpy's business-day rules)."""
+    """``working_days`` working days after ``received``: Monday to Friday, without the official
+    holidays of ``RIGHTS_HOLIDAY_COUNTRIES`` (numpy's business-day rules)."""
     days = settings.RIGHTS_DUE_WORKING_DAYS if working_days is None else working_days
-    return np.busday_offset(np.datetime64(received, "D"), days, roll="forward").astype(dt.date)
+    closed = official_holidays(settings.RIGHTS_HOLIDAY_COUNTRIES, range(received.year, received.year + 2))
+    return np.busday_offset(
+        np.datetime64(received, "D"), days, roll="forward", holidays=np.array(closed, dtype="datetime64[D]")
+    ).astype(dt.date)
 
 
 def reason_tag(request: RightsRequest) -> str:

@@ -145,3 +145,18 @@ def test_rate_limit_per_agency(partner, gov, place_a, monkeypatch):
     limited = first.get("/api/v1/places/")
     assert limited.status_code == 429
     assert int(limited["Retry-After"]) > 0
+
+
+def test_token_endpoint_is_rate_limited_per_address(gov, place_a, settings):
+    """AU-2: guessing client secrets is slowed per address (config.ratelimits, django-ratelimit)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.OAUTH_TOKEN_RATE = "2/m"
+    client_id, secret = create_client(make_agreement(gov, ["places:read"], [place_a]))
+    assert request_token(client_id, "wrong-secret", remote_addr="198.51.100.7").status_code == 401
+    assert request_token(client_id, secret, remote_addr="198.51.100.7").status_code == 200
+    limited = request_token(client_id, secret, remote_addr="198.51.100.7")
+    assert limited.status_code == 429 and limited.json()["error"] == "slow_down"
+    assert int(limited["Retry-After"]) > 0
+    assert request_token(client_id, secret, remote_addr="198.51.100.8").status_code == 200  # another address

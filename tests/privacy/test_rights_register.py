@@ -37,7 +37,22 @@ def _open(world, right="access", **kwargs):
         (dt.date(2026, 11, 7), dt.date(2026, 12, 7)),  # a Saturday rolls to Monday first
     ],
 )
-def test_due_date_counts_working_days(received, due):
+def test_due_date_counts_working_days(received, due, settings):
+    settings.RIGHTS_HOLIDAY_COUNTRIES = []
+    assert services.due_date(received, 20) == due
+
+
+@pytest.mark.parametrize(
+    ("countries", "received", "due"),
+    [
+        (["MX"], dt.date(2026, 11, 2), dt.date(2026, 12, 1)),  # Revolution Day, Monday 16 November
+        (["MX"], dt.date(2026, 12, 10), dt.date(2027, 1, 11)),  # Christmas and New Year's Day
+        (["GT"], dt.date(2026, 10, 1), dt.date(2026, 10, 30)),  # Revolution Day (GT), Tuesday 20 October
+        (["MX", "GT"], dt.date(2026, 10, 1), dt.date(2026, 10, 30)),
+    ],
+)
+def test_due_date_skips_official_holidays(countries, received, due, settings):
+    settings.RIGHTS_HOLIDAY_COUNTRIES = countries
     assert services.due_date(received, 20) == due
 
 

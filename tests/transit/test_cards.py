@@ -197,3 +197,19 @@ def test_verify_card_needs_no_database(tvr, tmp_path):
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr[-500:]
     assert done.stdout.startswith("valid")
+
+
+def test_public_verify_is_rate_limited_per_address(tvr, settings):
+    """A scraper or a code-guessing script is slowed down; the page says the card was not checked."""
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.VERIFY_RATE = "2/m"
+    url = reverse("transit_verify:verify", kwargs={"token": _token(tvr)})
+    for _ in range(2):
+        assert Client(REMOTE_ADDR="203.0.113.5").get(url).status_code == 200
+    limited = Client(REMOTE_ADDR="203.0.113.5").get(url)
+    assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
+    page = limited.content.decode()
+    assert 'data-testid="verify-limited"' in page and "data-outcome" not in page
+    assert Client(REMOTE_ADDR="203.0.113.6").get(url).status_code == 200

@@ -3,11 +3,13 @@ validity and reference; never the name. Any garbage is answered as "not a genuin
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from config.ratelimits import RETRY_AFTER_SECONDS, over_limit
 from registry import reference
 from transit.permit_rules import PermitKind
 from transit.verify import CardCheck, check_online
@@ -21,7 +23,12 @@ BADGES = {
 @never_cache
 @require_safe
 def verify(request: HttpRequest, token: str) -> HttpResponse:
-    """Public answer for a scanned card; 200 for every outcome, so scanners need no special cases."""
+    """Public answer for a scanned card; 200 for every outcome, so scanners need no special cases
+    (429 only when one address asks faster than ``VERIFY_RATE``)."""
+    if over_limit(request, "verify", settings.VERIFY_RATE):
+        response = render(request, "transit/verify_limited.html", status=429)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     result = check_online(token)
     claims = result.claims
     context = {
