@@ -54,17 +54,23 @@ def _in(field: str, choices: type[models.TextChoices]) -> Q:
 class ReportRunQuerySet(models.QuerySet):
     def visible_to(self, user) -> ReportRunQuerySet:
         """Runs a user may see and download: their own requests; scheduled runs of the kinds
-        they may run; admins everything; a partner client: the runs its agency's clients requested.
+        they may run; admins everything; a partner client: the runs its agency's clients requested
+        over places its own agreement covers.
         Everyone else sees nothing (404, never 403)."""
         from reports.kinds import kinds_for, partner_agreement
 
         if not (user.is_authenticated and user.is_active):
             return self.none()
         agreement = partner_agreement(user)
-        if agreement is not None:  # a partner client: runs its agency's clients asked for
+        if agreement is not None:  # a partner client: its agency's runs over its agreement's places
             kinds = [spec.code for spec in kinds_for(user)]
             agency_runs = Q(requests__user__partner_client__agreement__agency_id=agreement.agency_id)
-            return self.filter(kind__in=kinds).filter(agency_runs).distinct()
+            covered = set(agreement.visible_places().values_list("code", flat=True))
+            runs = self.filter(kind__in=kinds).filter(agency_runs).distinct().values_list("pk", "parameters")
+            # A partner's run always names its places (reports.params); one of another agreement
+            # of the same agency over other places is not this client's to see.
+            allowed = [pk for pk, params in runs if params.get("places") and set(params["places"]) <= covered]
+            return self.filter(pk__in=allowed)
         if user.is_superuser or user.has_role("admin"):
             return self
         kinds = [spec.code for spec in kinds_for(user)]

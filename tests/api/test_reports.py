@@ -196,6 +196,19 @@ def test_another_agencys_run_is_404(partner, gov, ngo, place_a, flows, django_ca
     assert api_gov2.get(f"{URL}{run_id}/").status_code == 200
 
 
+def test_a_run_over_places_of_another_agreement_of_the_same_agency_is_404(partner, gov, place_a, place_b, flows,
+                                                                          django_capture_on_commit_callbacks):
+    api_a = partner(make_agreement(gov, REPORTS, [place_a]))
+    api_b = partner(make_agreement(gov, REPORTS, [place_b]))
+    api_ab = partner(make_agreement(gov, REPORTS, [place_a, place_b]))
+    with django_capture_on_commit_callbacks(execute=True):
+        run_id = post(api_a, body()).json()["id"]
+    assert api_b.get(f"{URL}{run_id}/").status_code == 404
+    assert api_b.get(f"{URL}{run_id}/files/csv/").status_code == 404
+    assert api_b.get(URL).json()["results"] == []
+    assert api_ab.get(f"{URL}{run_id}/").status_code == 200  # its agreement covers place A too
+
+
 def test_staff_runs_are_not_partner_runs(partner, gov, place_a, make_user, flows):
     from reports import services
     from reports.params import ReportParams
