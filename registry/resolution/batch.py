@@ -6,7 +6,8 @@ file order, ``find_candidates`` does the same for all of them with
 
 * one blocking statement for the whole batch (each person's ``blocking.query_keys`` and
   document indexes, the same ``key = ANY`` join with the same birth veto on the key rows,
-  ranked and capped per person at ``blocking.MAX_CANDIDATES`` like ``engine.CANDIDATES_SQL``);
+  ranked by name keys shared (``blocking.overlap``) and capped per person at
+  ``blocking.MAX_CANDIDATES`` like ``engine.CANDIDATES_SQL``);
 * the engine's shortcuts: people whose birth rules them out dropped in the blocking statement,
   and only candidates whose best possible score (clear columns) reaches the threshold for some
   row decrypted, each once (``engine.identities``), and scored in memory
@@ -42,15 +43,17 @@ WITH wanted AS (
     SELECT * FROM unnest(%(born_rows)s::int[], %(years)s::int[], %(slacks)s::int[], %(dates)s::date[],
                          %(hopeless)s::boolean[]) AS b(row_no, year, slack, born, other_dates_hopeless)
 ), blocked AS (
-    SELECT w.row_no, k.person_id, count(*) AS shared
+    SELECT w.row_no, k.person_id, count(*)::float / CASE WHEN b.year IS NULL OR k.birth_year IS NULL THEN 1
+        ELSE greatest(1, least(b.year + b.slack, k.birth_year + s.slack)
+                         - greatest(b.year - b.slack, k.birth_year - s.slack) + 1) END AS shared
     FROM wanted w JOIN born b ON b.row_no = w.row_no JOIN registry_personblockingkey k ON k.key = w.key
-    WHERE (b.year IS NULL OR k.birth_year IS NULL
-           OR abs(k.birth_year - b.year) <= b.slack + coalesce((%(slack_of)s::jsonb ->> k.birth_precision)::int, 99))
+    CROSS JOIN LATERAL (SELECT coalesce((%(slack_of)s::jsonb ->> k.birth_precision)::int, 99) AS slack) s
+    WHERE (b.year IS NULL OR k.birth_year IS NULL OR abs(k.birth_year - b.year) <= b.slack + s.slack)
         AND NOT (b.other_dates_hopeless AND k.birth_precision = 'exact' AND k.birth_date IS NOT NULL
                  AND k.birth_date <> b.born
                  AND NOT (extract(day FROM k.birth_date) = extract(month FROM b.born)
                           AND extract(month FROM k.birth_date) = extract(day FROM b.born)))
-    GROUP BY w.row_no, k.person_id
+    GROUP BY w.row_no, k.person_id, k.birth_year, s.slack, b.year, b.slack
 ), ranked AS (
     SELECT row_no, person_id, row_number() OVER (PARTITION BY row_no ORDER BY shared DESC) AS rank FROM blocked
 )

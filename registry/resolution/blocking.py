@@ -11,8 +11,13 @@ A person's blocking keys are keyed HMACs (``BLIND_INDEX_KEY``, domain ``block.v1
 * ``gi|<sound of the first given name>|<initial of a surname>|<birth year>``: a typo in one
   surname and the other missing or swapped, with a nickname or a changed nationality.
 
-A query expands the year over its own slack plus the widest slack of a stored record
-(``YEAR_WINDOW``): two estimated ages may be six years apart. Documents block through
+Every year-bearing key is written for each year the birth may be: the birth year ± the record's
+own slack (``identity.BIRTH_SLACK``: exact 0, year only 1, estimated age 3), and a query looks up
+its own years the same way. Two records share a year key exactly when their births are
+compatible (years at most the sum of their slacks apart: the scoring veto), so an exact birth —
+most records — probes one year, not the seven a query-side window of the widest stored slack
+needed. Sharing ``k`` name keys then shows as ``k`` times the years both windows overlap;
+``overlap`` divides it back for the ranking. Documents block through
 ``IdentityDocument.number_search_bidx``. The database never sees a name, only these keys; the
 few candidates found are decrypted and scored in memory (``registry.resolution.scoring``).
 """
@@ -25,12 +30,11 @@ from django.db.models import Count
 
 from privacy.blind_index import blind_index, blind_index_set
 from registry.models import IdentityDocument, PersonBlockingKey
-from registry.resolution.identity import Identity
+from registry.resolution.identity import BIRTH_SLACK, Identity
 from registry.resolution.names import phonetic_key
 
 BLOCK_DOMAIN = "block.v1"
 BLOCK_BITS = 32
-YEAR_WINDOW = 3  # the widest slack of a stored birth (an estimated age); a query adds its own
 MAX_SOUNDS = 8  # caps the pairs of a person with many aliases (28 pairs)
 MAX_CANDIDATES = 200
 
@@ -71,16 +75,28 @@ def _raw_keys(identity: Identity, years, sexes) -> set[str]:
     return raw
 
 
+def _years(identity: Identity):
+    """The years a birth may be (its year ± its own slack); ``[None]`` when unknown."""
+    year = identity.birth_year
+    return [None] if year is None else range(year - identity.slack, year + identity.slack + 1)
+
+
+def overlap(year: int | None, slack: int, other_year: int | None, other_slack: int) -> int:
+    """How many years two births' windows share (1 when a year is unknown: those keys carry
+    none); each shared name key is stored and looked up once per shared year."""
+    if year is None or other_year is None:
+        return 1
+    return max(1, min(year + slack, other_year + other_slack) - max(year - slack, other_year - other_slack) + 1)
+
+
 def stored_keys(identity: Identity) -> set[str]:
-    """The keys stored for a person (at their own birth year and recorded sex)."""
-    return {_key(value) for value in _raw_keys(identity, [identity.birth_year], [identity.sex or "u"])}
+    """The keys stored for a person (every year their birth may be; their recorded sex)."""
+    return {_key(value) for value in _raw_keys(identity, _years(identity), [identity.sex or "u"])}
 
 
 def query_keys(identity: Identity) -> set[str]:
-    """The keys to look up for an identity (its birth year ± the window; its sex or unknown)."""
-    year = identity.birth_year
-    window = YEAR_WINDOW + identity.slack
-    years = [None] if year is None else range(year - window, year + window + 1)
+    """The keys to look up for an identity (every year its birth may be; its sex or unknown)."""
+    years = _years(identity)
     sexes = {"f", "m", "x", "u"} if identity.sex in ("", "u") else {identity.sex, "u"}
     # under the previous BLIND_INDEX_KEY too while a rotation runs; stored_keys: current only
     return {"b:" + k for k in blind_index_set(_raw_keys(identity, years, sorted(sexes)), BLOCK_DOMAIN, BLOCK_BITS)}
@@ -109,13 +125,18 @@ def reindex(person, identity: Identity) -> None:
 
 
 def candidate_ids(identity: Identity, *, limit: int = MAX_CANDIDATES) -> list:
-    """Ids of people sharing a blocking key or a document with the identity, best first."""
-    keys = query_keys(identity)
+    """Ids of people sharing a blocking key or a document with the identity, best first (by
+    name keys shared, each counted once whatever the years)."""
     rows = (
-        PersonBlockingKey.objects.filter(key__in=keys).values("person_id")
-        .annotate(shared=Count("id")).order_by("-shared")[:limit]
+        PersonBlockingKey.objects.filter(key__in=query_keys(identity))
+        .values("person_id", "birth_year", "birth_precision").annotate(shared=Count("id"))
     )
-    ids = [row["person_id"] for row in rows]
+    shared = {
+        row["person_id"]: row["shared"] / overlap(identity.birth_year, identity.slack, row["birth_year"],
+                                                  BIRTH_SLACK.get(row["birth_precision"], 0))
+        for row in rows
+    }
+    ids = sorted(shared, key=lambda pk: -shared[pk])[:limit]
     if identity.documents:
         docs = IdentityDocument.objects.filter(number_search_bidx__in=identity.documents).values_list("person_id", flat=True)
         ids = list(dict.fromkeys([*docs, *ids]))

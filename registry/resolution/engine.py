@@ -123,25 +123,31 @@ def match_identity(identity: Identity, *, threshold: float | None = None, exclud
 # (``test_sql_shortcuts_agree_with_scoring``):
 # * Each key row carries its person's birth (``blocking.key_rows``), so people whose birth rules
 #   them out are dropped while the keys are read: born too far apart (``scoring.compare_birth``'s
-#   veto; blocking widens the year by the widest stored slack) and, when the weights say such a
-#   pair can never reach the threshold (``scoring.best_possible``: -10.7 bits with the shipped
-#   weights), exact birth dates that differ and are not day/month transposed.
+#   veto, which the keys' year windows already imply; kept for rows of any age) and, when the
+#   weights say such a pair can never reach the threshold (``scoring.best_possible``: -10.7 bits
+#   with the shipped weights), exact birth dates that differ and are not day/month transposed. People are ranked
+#   by the name keys they share, each counted once (``blocking.overlap``: a key is stored and
+#   looked up once per year both birth windows share).
 # * Documents and travel groups are read only when the identity looked up has some (an
 #   identity typed in the registration form has neither, so those levels are "none").
 # * Of the people returned, only those whose best possible score (clear columns plus the best
 #   name levels) reaches the threshold are decrypted and scored.
 _BLOCKED = """
-WITH blocked AS (
-    SELECT person_id, count(*) AS shared FROM registry_personblockingkey
-    WHERE key = ANY(%(keys)s::varchar[])
-        AND (%(year)s::int IS NULL OR birth_year IS NULL
-             OR abs(birth_year - %(year)s::int)
-                <= %(slack)s::int + coalesce((%(slacks)s::jsonb ->> birth_precision)::int, 99))
+WITH keyed AS (
+    SELECT person_id, birth_year, birth_precision, birth_date,
+        coalesce((%(slacks)s::jsonb ->> birth_precision)::int, 99) AS slack
+    FROM registry_personblockingkey WHERE key = ANY(%(keys)s::varchar[])
+), blocked AS (
+    SELECT person_id, count(*)::float / CASE WHEN %(year)s::int IS NULL OR birth_year IS NULL THEN 1
+        ELSE greatest(1, least(%(year)s::int + %(slack)s::int, birth_year + slack)
+                         - greatest(%(year)s::int - %(slack)s::int, birth_year - slack) + 1) END AS shared
+    FROM keyed
+    WHERE (%(year)s::int IS NULL OR birth_year IS NULL OR abs(birth_year - %(year)s::int) <= %(slack)s::int + slack)
         AND NOT (%(other_dates_hopeless)s AND birth_precision = 'exact' AND birth_date IS NOT NULL
                  AND birth_date <> %(date)s::date
                  AND NOT (extract(day FROM birth_date) = %(month)s::int
                           AND extract(month FROM birth_date) = %(day)s::int))
-    GROUP BY person_id ORDER BY shared DESC LIMIT %(limit)s
+    GROUP BY person_id, birth_year, slack ORDER BY shared DESC LIMIT %(limit)s
 )"""
 _COLUMNS = """
 SELECT p.id, p.given_names, p.first_surname, p.second_surname, p.aliases, p.sex, p.birth_date, p.birth_year,

@@ -357,3 +357,89 @@ def test_people_born_on_another_exact_date_are_not_even_fetched(supervisor, plac
     finally:
         engine._identity_of_row = real
     assert other_day.pk not in captured and transposed.pk in captured
+
+
+# --- year windows: a birth's keys cover every year it may be ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stored", "query", "shares"),
+    [
+        ({"birth_date": None, "birth_year": 1990, "precision": "estimated"}, {"birth_date": dt.date(1993, 1, 2)}, True),
+        ({"birth_date": None, "birth_year": 1990, "precision": "estimated"}, {"birth_date": dt.date(1994, 1, 2)}, False),
+        ({"birth_date": None, "birth_year": 1990, "precision": "estimated"},
+         {"birth_date": None, "birth_year": 1996, "precision": "estimated"}, True),
+        ({"birth_date": None, "birth_year": 1990, "precision": "estimated"},
+         {"birth_date": None, "birth_year": 1997, "precision": "estimated"}, False),
+        ({"birth_date": None, "birth_year": 1990, "precision": "year"}, {"birth_date": dt.date(1991, 7, 7)}, True),
+        ({"birth_date": None, "birth_year": 1990, "precision": "year"}, {"birth_date": dt.date(1992, 7, 7)}, False),
+        ({"birth_date": dt.date(1990, 3, 3)}, {"birth_date": dt.date(1990, 12, 1)}, True),
+        ({"birth_date": dt.date(1990, 3, 3)}, {"birth_date": dt.date(1991, 3, 3)}, False),
+    ],
+)
+def test_keys_are_shared_exactly_when_the_births_are_compatible(stored, query, shares):
+    """Stored keys cover the birth year ± the record's own slack and a query looks up its own:
+    the same people as the scoring's birth veto, however imprecise either birth is."""
+    a, b = ident(1, **stored), ident(2, **query)
+    assert bool(blocking.stored_keys(a) & blocking.query_keys(b)) is shares
+    assert (score_pair(a, b) is not None) is shares
+
+
+def test_an_exact_birth_is_looked_up_at_its_own_year_only():
+    exact = ident(1)
+    estimated = ident(2, birth_date=None, birth_year=1992, precision="estimated")
+    assert blocking.query_keys(exact) == blocking.stored_keys(exact) | blocking.query_keys(exact)
+    assert len(blocking.stored_keys(estimated)) == 7 * len(blocking.stored_keys(exact))
+    assert blocking.overlap(1992, 3, 1990, 0) == 1 and blocking.overlap(1992, 3, 1990, 3) == 5
+    assert blocking.overlap(1992, 0, None, 0) == 1
+
+
+def test_shared_keys_count_once_whatever_the_years(supervisor, place):
+    """The ranking divides by the years both windows share: an estimated age stored over seven
+    years does not outrank a person who shares more name keys."""
+    import json
+
+    from registry.resolution.identity import BIRTH_SLACK
+
+    close = register_person(supervisor, place, given_names="José Ángel", first_surname="Hernández",
+                            second_surname="Gómez", sex="m", age=34, birth_precision="estimated").person
+    far = register_person(supervisor, place, given_names="José", first_surname="Hernández", second_surname="Tun",
+                          sex="m", age=35, birth_precision="estimated").person
+    year = close.birth_year
+    query = ident(None, birth_date=None, birth_year=year, precision="estimated")
+    with connection.cursor() as cursor:
+        cursor.execute("".join((engine._BLOCKED, " SELECT person_id, shared FROM blocked")), {
+            "keys": sorted(blocking.query_keys(query)), "limit": 10, "year": year, "slack": 3,
+            "slacks": json.dumps(BIRTH_SLACK), "other_dates_hopeless": False, "date": None, "day": None, "month": None,
+        })
+        shared = dict(cursor.fetchall())
+    for person in (close, far):
+        own = engine.identity_of(person)
+        distinct = blocking._raw_keys(query, [0], ["m", "u"]) & blocking._raw_keys(own, [0], ["m"])
+        assert shared[person.pk] == len(distinct) > 0
+    assert shared[close.pk] > shared[far.pk]
+    assert blocking.candidate_ids(query)[:2] == [close.pk, far.pk]
+
+
+def test_migration_rewrites_the_keys_of_imprecise_births(supervisor, place):
+    """Key rows written before the year windows (own year only) are replaced by the wider set;
+    exact births keep theirs."""
+    import importlib
+
+    from django.apps import apps
+
+    rewrite = importlib.import_module("registry.migrations.0006_blocking_key_year_windows").rewrite_imprecise_keys
+    estimated = register_person(supervisor, place, given_names="Rigoberta", first_surname="Tum",
+                                sex="f", age=46, birth_precision="estimated").person
+    exact = register_person(supervisor, place, given_names="Wilmer", first_surname="Tzul", sex="m",
+                            birth_date=dt.date(1990, 5, 1)).person
+    identity = engine.identity_of(estimated)
+    old = {"b:" + k for k in blocking.blind_index_set(blocking._raw_keys(identity, [estimated.birth_year], ["f"]),
+                                                      blocking.BLOCK_DOMAIN, blocking.BLOCK_BITS)}
+    PersonBlockingKey.objects.filter(person=estimated).delete()
+    PersonBlockingKey.objects.bulk_create(blocking.key_rows(estimated, identity, old))
+    exact_keys = set(PersonBlockingKey.objects.filter(person=exact).values_list("key", flat=True))
+    rewrite(apps, None)
+    assert set(PersonBlockingKey.objects.filter(person=estimated).values_list("key", flat=True)) == (
+        blocking.stored_keys(identity)) != old
+    assert set(PersonBlockingKey.objects.filter(person=exact).values_list("key", flat=True)) == exact_keys
