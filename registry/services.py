@@ -12,6 +12,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -147,6 +148,17 @@ class _PlaceRule:
         return self.seen[place.pk]
 
 
+def _local_date(at: dt.datetime, place) -> dt.date:
+    """The calendar date of ``at`` where the registration happens (the place's time zone, else
+    the server's): from 18:00 in Chiapas it is already tomorrow in UTC, and a child born that
+    evening must not be refused, nor tomorrow's date accepted."""
+    try:
+        zone = ZoneInfo(place.time_zone) if getattr(place, "time_zone", "") else None
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None
+    return timezone.localdate(at, zone)
+
+
 def _new_registration(
     actor, places: _PlaceRule, *, place, person_data: dict[str, Any], registered_at: dt.datetime | None,
     legal_basis: str, consent_purposes: list[str] | None, notice_language: str, submission_token: uuid.UUID | None,
@@ -159,7 +171,7 @@ def _new_registration(
         errors["legal_basis"] = [_("Choose the legal basis for registering this person.")]
     errors.update(places.errors(place))
     try:
-        fields = _person_fields(person_data, registered_at.date())
+        fields = _person_fields(person_data, _local_date(registered_at, place))
     except ValidationError as exc:
         errors.update(exc.message_dict)
     try:

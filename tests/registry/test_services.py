@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import threading
 import uuid
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -218,11 +219,23 @@ def test_birth_rules(registrar, place, fields, error_field):
     assert not Person.objects.exists()
 
 
+def test_the_birth_is_checked_against_the_local_date_of_the_registration(registrar, place):
+    """At 20:00 in Chiapas (02:00 UTC the next day) a child born that evening is accepted and
+    the next local day is still in the future."""
+    evening = dt.datetime(2026, 3, 10, 20, 0, tzinfo=ZoneInfo(place.time_zone))
+    born = register_person(registrar, place, registered_at=evening, birth_date=dt.date(2026, 3, 10)).person
+    assert born.birth_date == dt.date(2026, 3, 10)
+    with pytest.raises(ValidationError) as exc:
+        register_person(registrar, place, registered_at=evening, birth_date=dt.date(2026, 3, 11))
+    assert "birth_date" in errors_of(exc)
+
+
 def test_estimated_age_becomes_a_birth_year(registrar, place):
     registered_at = timezone.now() - dt.timedelta(days=3)
     person = register_person(registrar, place, registered_at=registered_at, birth_precision=BirthPrecision.ESTIMATED, age=30).person
     person.refresh_from_db()
-    assert (person.birth_date, person.birth_year, person.birth_precision) == (None, registered_at.year - 30, "estimated")
+    year = timezone.localdate(registered_at).year  # the place's calendar, not UTC's
+    assert (person.birth_date, person.birth_year, person.birth_precision) == (None, year - 30, "estimated")
 
 
 def test_year_only_is_accepted(registrar, place):
