@@ -35,7 +35,7 @@ from registry.resolution.identity import BIRTH_SLACK, from_fields
 from registry.resolution.scoring import score_pair
 from registry.vocabulary import DuplicateStatus, PersonStatus
 
-BLOCKED_SQL = """
+BLOCKED_SQL = "".join(("""
 WITH wanted AS (
     SELECT DISTINCT w.row_no, w.key
     FROM unnest(string_to_array(%(rows)s, ',')::int[], string_to_array(%(keys)s, ',')) AS w(row_no, key)
@@ -43,17 +43,10 @@ WITH wanted AS (
     SELECT * FROM unnest(%(born_rows)s::int[], %(years)s::int[], %(slacks)s::int[], %(dates)s::date[],
                          %(hopeless)s::boolean[]) AS b(row_no, year, slack, born, other_dates_hopeless)
 ), blocked AS (
-    SELECT w.row_no, k.person_id, count(*)::float / CASE WHEN b.year IS NULL OR k.birth_year IS NULL THEN 1
-        ELSE greatest(1, least(b.year + b.slack, k.birth_year + s.slack)
-                         - greatest(b.year - b.slack, k.birth_year - s.slack) + 1) END AS shared
-    FROM wanted w JOIN born b ON b.row_no = w.row_no JOIN registry_personblockingkey k ON k.key = w.key
-    CROSS JOIN LATERAL (SELECT coalesce((%(slack_of)s::jsonb ->> k.birth_precision)::int, 99) AS slack) s
-    WHERE (b.year IS NULL OR k.birth_year IS NULL OR abs(k.birth_year - b.year) <= b.slack + s.slack)
-        AND NOT (b.other_dates_hopeless AND k.birth_precision = 'exact' AND k.birth_date IS NOT NULL
-                 AND k.birth_date <> b.born
-                 AND NOT (extract(day FROM k.birth_date) = extract(month FROM b.born)
-                          AND extract(month FROM k.birth_date) = extract(day FROM b.born)))
-    GROUP BY w.row_no, k.person_id, k.birth_year, s.slack, b.year, b.slack
+    SELECT w.row_no, k.person_id, """, engine.SHARED_KEYS, """
+    FROM wanted w JOIN born b ON b.row_no = w.row_no JOIN registry_personblockingkey k ON k.key = w.key""",
+    engine.BIRTH_FILTER, """
+    GROUP BY w.row_no, """, engine.GROUPED, """
 ), ranked AS (
     SELECT row_no, person_id, row_number() OVER (PARTITION BY row_no ORDER BY shared DESC) AS rank FROM blocked
 )
@@ -62,7 +55,7 @@ UNION
 SELECT d.row_no, i.person_id, true
 FROM unnest(string_to_array(%(doc_rows)s, ',')::int[], string_to_array(%(docs)s, ',')) AS d(row_no, bidx)
 JOIN registry_identitydocument i ON i.number_search_bidx = d.bidx
-"""
+"""))
 RECORD_REASON = "found at import"
 # The columns ``engine.identities`` compares (and the reference the import reports).
 COMPARED = ("id", "reference", "status", "given_names", "first_surname", "second_surname", "aliases", "sex",
@@ -134,9 +127,7 @@ def find_candidates(people: list[Person], *, threshold: float | None = None) -> 
     needed = {pk for n, pks in blocked.items() for pk in pks
               if pk in shells and engine.may_reach(identities[n], shells[pk], threshold, links_known=False,
                                                    shares_document=pk in by_document.get(n, ()))}
-    others = {p.pk: p for p in Person.objects.filter(pk__in=needed).only(*COMPARED)}
-    known = {**engine.identities(others.values()), **own}
-    persons = {**others, **{p.pk: p for p in people}}
+    known = {**engine.active_identities(needed), **own}
     different = _decided_different(list(position))
     result = []
     for n, person in enumerate(people):
@@ -147,8 +138,15 @@ def find_candidates(people: list[Person], *, threshold: float | None = None) -> 
                 continue
             scored = score_pair(identities[n], known[pk])
             if scored is not None and scored.score >= threshold:
-                matches.append(engine.Match(pk, scored.score, list(scored.codes), loaded=persons[pk]))
+                matches.append(engine.Match(pk, scored.score, list(scored.codes)))
         result.append(sorted(matches, key=lambda m: (-m.score, str(m.person_id))))
+    # Person rows for the matches only (the import shows their references), in one query.
+    persons = {p.pk: p for p in people}
+    matched = {m.person_id for found in result for m in found} - persons.keys()
+    persons.update(Person.objects.filter(pk__in=matched).only(*COMPARED).in_bulk())
+    for found in result:
+        for match in found:
+            match.loaded = persons[match.person_id]
     return result
 
 

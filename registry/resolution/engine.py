@@ -83,16 +83,35 @@ def _groups(person_ids) -> dict:
     return {pk: str(group) for pk, group in rows.values_list("person_id", "group_id")}
 
 
-def identities(people) -> dict:
-    """Decrypted identities of people (documents and latest travel group included), by pk."""
-    people = list(people)
-    ids = [p.pk for p in people]
+# The columns of a person the engine compares, in ``_assemble``'s order.
+IDENTITY_COLUMNS = ("pk", "given_names", "first_surname", "second_surname", "aliases", "sex", "birth_date",
+                    "birth_year", "birth_precision", "nationality")
+
+
+def _assemble(rows) -> dict:
+    """Identities (documents and latest travel group included), by pk, from decrypted rows of
+    ``IDENTITY_COLUMNS``."""
+    rows = list(rows)
+    ids = [row[0] for row in rows]
     docs, groups = _documents(ids), _groups(ids)
     return {
-        p.pk: from_person(p, documents=docs.get(p.pk, ((), ()))[0], document_kinds=docs.get(p.pk, ((), ()))[1],
-                          group=groups.get(p.pk, ""))
-        for p in people
+        pk: from_fields(pk, given_names=given, first_surname=first, second_surname=second, aliases=aliases, sex=sex,
+                        birth_date=born, birth_year=year, precision=precision, nationality=str(nationality or ""),
+                        documents=docs.get(pk, ((), ()))[0], document_kinds=docs.get(pk, ((), ()))[1],
+                        group=groups.get(pk, ""))
+        for pk, given, first, second, aliases, sex, born, year, precision, nationality in rows
     }
+
+
+def identities(people) -> dict:
+    """Decrypted identities of people (documents and latest travel group included), by pk."""
+    return _assemble([tuple(getattr(p, name) for name in IDENTITY_COLUMNS) for p in people])
+
+
+def active_identities(pks) -> dict:
+    """The identities of the active people among ``pks``, read as values (decrypted by the
+    fields, no model instances: the batch import reads thousands)."""
+    return _assemble(Person.objects.filter(pk__in=pks, status=PersonStatus.ACTIVE).values_list(*IDENTITY_COLUMNS))
 
 
 def identity_of(person: Person) -> Identity:
@@ -132,23 +151,28 @@ def match_identity(identity: Identity, *, threshold: float | None = None, exclud
 #   identity typed in the registration form has neither, so those levels are "none").
 # * Of the people returned, only those whose best possible score (clear columns plus the best
 #   name levels) reaches the threshold are decrypted and scored.
-_BLOCKED = """
-WITH keyed AS (
-    SELECT person_id, birth_year, birth_precision, birth_date,
-        coalesce((%(slacks)s::jsonb ->> birth_precision)::int, 99) AS slack
-    FROM registry_personblockingkey WHERE key = ANY(%(keys)s::varchar[])
-), blocked AS (
-    SELECT person_id, count(*)::float / CASE WHEN %(year)s::int IS NULL OR birth_year IS NULL THEN 1
-        ELSE greatest(1, least(%(year)s::int + %(slack)s::int, birth_year + slack)
-                         - greatest(%(year)s::int - %(slack)s::int, birth_year - slack) + 1) END AS shared
-    FROM keyed
-    WHERE (%(year)s::int IS NULL OR birth_year IS NULL OR abs(birth_year - %(year)s::int) <= %(slack)s::int + slack)
-        AND NOT (%(other_dates_hopeless)s AND birth_precision = 'exact' AND birth_date IS NOT NULL
-                 AND birth_date <> %(date)s::date
-                 AND NOT (extract(day FROM birth_date) = %(month)s::int
-                          AND extract(month FROM birth_date) = %(day)s::int))
-    GROUP BY person_id, birth_year, slack ORDER BY shared DESC LIMIT %(limit)s
-)"""
+# Both blocking statements (this lookup and ``resolution.batch``'s, one per import batch) join
+# the key rows ``k`` to the identity ``b`` looked up (year, slack, born, other_dates_hopeless)
+# with these fragments: the birth filter and how many name keys a person shares with it.
+SHARED_KEYS = """count(*)::float / CASE WHEN b.year IS NULL OR k.birth_year IS NULL THEN 1
+        ELSE greatest(1, least(b.year + b.slack, k.birth_year + s.slack)
+                         - greatest(b.year - b.slack, k.birth_year - s.slack) + 1) END AS shared"""
+BIRTH_FILTER = """
+    CROSS JOIN LATERAL (SELECT coalesce((%(slack_of)s::jsonb ->> k.birth_precision)::int, 99) AS slack) s
+    WHERE (b.year IS NULL OR k.birth_year IS NULL OR abs(k.birth_year - b.year) <= b.slack + s.slack)
+        AND NOT (b.other_dates_hopeless AND k.birth_precision = 'exact' AND k.birth_date IS NOT NULL
+                 AND k.birth_date <> b.born
+                 AND NOT (extract(day FROM k.birth_date) = extract(month FROM b.born)
+                          AND extract(month FROM k.birth_date) = extract(day FROM b.born)))"""
+GROUPED = "k.person_id, k.birth_year, s.slack, b.year, b.slack"
+_BLOCKED = "".join(("""
+WITH blocked AS (
+    SELECT k.person_id, """, SHARED_KEYS, """
+    FROM (SELECT %(year)s::int AS year, %(slack)s::int AS slack, %(date)s::date AS born,
+                 %(other_dates_hopeless)s::boolean AS other_dates_hopeless) b
+    JOIN registry_personblockingkey k ON k.key = ANY(%(keys)s::varchar[])""", BIRTH_FILTER, """
+    GROUP BY """, GROUPED, """ ORDER BY shared DESC LIMIT %(limit)s
+)"""))
 _COLUMNS = """
 SELECT p.id, p.given_names, p.first_surname, p.second_surname, p.aliases, p.sex, p.birth_date, p.birth_year,
     p.birth_precision, p.nationality"""
@@ -184,13 +208,11 @@ def _candidates(identity: Identity, exclude: set, threshold: float) -> list[tupl
         ids = [pk for pk in blocking.candidate_ids(identity) if pk not in exclude]
         return list(identities(Person.objects.filter(pk__in=ids, status=PersonStatus.ACTIVE)).items())
     linked = bool(identity.documents or identity.document_kinds or identity.group)
-    born = identity.birth_date
     rows = _prepared(CANDIDATES_SQL if linked else NAMES_SQL, {
         "keys": sorted(blocking.query_keys(identity)), "limit": blocking.MAX_CANDIDATES,
         "docs": sorted(identity.documents), "exclude": [str(pk) for pk in exclude],
-        "year": identity.birth_year, "slack": identity.slack, "slacks": json.dumps(BIRTH_SLACK),
-        "other_dates_hopeless": other_dates_hopeless(identity, threshold),
-        "date": born, "day": born.day if born else None, "month": born.month if born else None,
+        "year": identity.birth_year, "slack": identity.slack, "slack_of": json.dumps(BIRTH_SLACK),
+        "other_dates_hopeless": other_dates_hopeless(identity, threshold), "date": identity.birth_date,
     })
     # Found through a document, a row may be born out of range: the bound below vetoes it too.
     return [(row[0], _identity_of_row(row, connection)) for row in rows

@@ -410,7 +410,7 @@ def test_shared_keys_count_once_whatever_the_years(supervisor, place):
     with connection.cursor() as cursor:
         cursor.execute("".join((engine._BLOCKED, " SELECT person_id, shared FROM blocked")), {
             "keys": sorted(blocking.query_keys(query)), "limit": 10, "year": year, "slack": 3,
-            "slacks": json.dumps(BIRTH_SLACK), "other_dates_hopeless": False, "date": None, "day": None, "month": None,
+            "slack_of": json.dumps(BIRTH_SLACK), "other_dates_hopeless": False, "date": None,
         })
         shared = dict(cursor.fetchall())
     for person in (close, far):
