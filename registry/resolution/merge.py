@@ -74,6 +74,21 @@ def register(model, field: str = "person", *, blocked: Callable | None = None) -
     return participant
 
 
+_CHECKS: list[Callable] = []
+
+
+def register_check(check: Callable) -> None:
+    """``check(a, b)`` returns what a supervisor must read before merging people ``a`` and ``b``
+    (translated sentences); apps above the registry register theirs (transit: visitor cards)."""
+    if check not in _CHECKS:
+        _CHECKS.append(check)
+
+
+def warnings(a: Person, b: Person) -> list[str]:
+    """Every registered check's warnings for merging ``a`` and ``b`` (nothing is refused)."""
+    return [text for check in _CHECKS for text in check(a, b)]
+
+
 def participants() -> list[Participant]:
     return list(_PARTICIPANTS.values())
 

@@ -290,6 +290,7 @@ def compare(request: HttpRequest, pk) -> HttpResponse:
         "reasons": reasons.labels(reasons.to_code(r) for r in pair.reasons),
         "probable": pair.score >= probable_threshold(),
         "suggested": merge.suggested_survivor(a, b) if open_ else None,
+        "warnings": merge.warnings(a, b) if open_ else [],
         "record": MergeRecord.objects.filter(survivor__in=[a, b], merged__in=[a, b]).first(),
     }
     status = 409 if request.method == "POST" and form.non_field_errors() else 200

@@ -14,6 +14,7 @@ import threading
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from privacy.models import AccessLog, OutboxMessage
@@ -36,6 +37,7 @@ from registry.vocabulary import (
     Relationship,
     VulnerabilityKind,
 )
+from tests.conftest import verified_client
 from tests.factories.accounts import AgencyFactory
 from tests.registry.factories import register_person
 from transit import services as transit_services
@@ -544,3 +546,19 @@ def test_the_merged_records_journey_and_typed_reference_lead_to_the_survivor(two
     person, permit = _find(supervisor, maria.reference)
     assert person == rosa
     assert permit is not None and permit.person_id == rosa.pk
+
+
+def test_the_supervisor_is_warned_when_both_records_hold_a_valid_card_of_one_kind(registrar, supervisor, place):
+    """One valid card per person and kind is the issuing rule; a merge would leave two, so the
+    comparison page says so before the decision (the merge itself is not refused)."""
+    a = register_person(registrar, place, given_names="Ana", first_surname="Sic").person
+    b = register_person(registrar, place, given_names="Ana", first_surname="Sic", second_surname="Tum").person
+    pair = pair_of(a, b)
+    transit_services.issue_permit(supervisor, a, kind="tvrh")
+    assert merge.warnings(a, b) == []
+    transit_services.issue_permit(supervisor, b, kind="tvrh")
+    assert len(merge.warnings(a, b)) == 1 and "TVRH" in merge.warnings(a, b)[0]
+    page = verified_client(supervisor).get(reverse("registry:duplicate", args=[pair.pk])).content.decode()
+    assert 'data-testid="merge-warnings"' in page and "TVRH" in page
+    record = services.merge_people(supervisor, a, b, reason="same person, two cards")
+    assert record.survivor == a
