@@ -1,9 +1,12 @@
-"""Signed webhooks to partners (Standard Webhooks): new events at their places, merges, erasures.
+"""Signed webhooks to partners (Standard Webhooks): new events at their places, merges, erasures,
+finished report runs.
 
 Who gets what: agreements in force with the ``webhooks`` scope and an active
 ``WebhookEndpoint``. A new transit event goes to agreements that may see it
 (``TransitEvent.objects.visible_to_agreement``); a merge or an erasure goes to agencies that were
-shown the person (they hold its pseudonym). Each notice is an outbox row
+shown the person (they hold its pseudonym); a report run that finished (done or failed) goes to
+agreements that may see it (``ReportRun.objects.visible_to_agreement``: runs their agency's
+clients asked for, over places they cover), so partners need not poll. Each notice is an outbox row
 (``privacy.outbox.enqueue("api.deliver_webhook", ...)``) written in the same transaction as the
 change; ``deliver`` builds the body at delivery time (ids and pseudonyms only, never names),
 signs it (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``) and POSTs it. A failure
@@ -36,6 +39,7 @@ TASK = "api.deliver_webhook"
 EVENT_CREATED = "transit_event.created"
 PERSON_MERGED = "person.merged"
 PERSON_ERASED = "person.erased"
+REPORT_FINISHED = "report_run.finished"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -98,6 +102,17 @@ def notify_person_status(person) -> None:
         _enqueue(endpoint, event_type, person.pk)
 
 
+def notify_report_finished(run) -> None:
+    """Queue a notice of a finished report run for every agreement that may see it."""
+    from reports.models import ReportRun
+
+    if not run.finished:
+        return
+    for endpoint in _endpoints():
+        if ReportRun.objects.visible_to_agreement(endpoint.agreement).filter(pk=run.pk).exists():
+            _enqueue(endpoint, REPORT_FINISHED, run.pk)
+
+
 def _enqueue(endpoint: WebhookEndpoint, event_type: str, object_id) -> None:
     kwargs = {"endpoint_id": str(endpoint.pk), "event_type": event_type, "object_id": str(object_id),
               "msg_id": f"msg_{uuid.uuid4().hex}"}
@@ -116,6 +131,13 @@ def payload(endpoint: WebhookEndpoint, event_type: str, object_id: str) -> dict:
                 "occurred_at": event.occurred_at.isoformat(), "person": None}
         if event.person_id:
             data["person"] = _ref(endpoint.agreement, event.person_id)
+    elif event_type == REPORT_FINISHED:
+        from reports.models import ReportRun
+
+        run = ReportRun.objects.get(pk=object_id)
+        data = {"id": str(run.pk), "kind": run.kind, "status": run.status,
+                "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+                "files": sorted(run.files.values_list("format", flat=True))}
     else:
         from registry.models import Person
 

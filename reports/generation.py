@@ -34,6 +34,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
+from django.dispatch import Signal
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -47,6 +48,9 @@ from reports.tables import Table
 
 logger = structlog.get_logger(__name__)
 GENERATE_TASK = "reports.generate"
+# Sent once, inside the transaction that marks a run done or failed (kwargs: run): where the
+# partner webhook (``api.signals``) attaches.
+run_finished = Signal()
 
 WRITERS = {
     ReportFormat.CSV: (write_csv, "csv"),
@@ -172,6 +176,7 @@ def _mark_failed(run: ReportRun, error_class: str, message: str) -> None:
     run.error_message = message[:300]
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "error_class", "error_message", "finished_at", "deliveries"])
+    run_finished.send(ReportRun, run=run)
 
 
 def fail(run_id, exc: BaseException) -> None:
@@ -220,6 +225,7 @@ def _finish(run_id, built: list[BuiltFile], outbox_id) -> None:
             run.row_count = max((b.rows for b in built), default=0)
             run.suppressed_cells = max((b.hidden for b in built), default=0)
             run.save(update_fields=["status", "progress", "finished_at", "row_count", "suppressed_cells"])
+            run_finished.send(ReportRun, run=run)
 
 
 def _savepoint_if_nested():

@@ -62,21 +62,29 @@ class ReportRunQuerySet(models.QuerySet):
         if not (user.is_authenticated and user.is_active):
             return self.none()
         agreement = partner_agreement(user)
-        if agreement is not None:  # a partner client: its agency's runs over its agreement's places
-            kinds = [spec.code for spec in kinds_for(user)]
-            agency_runs = Q(requests__user__partner_client__agreement__agency_id=agreement.agency_id)
-            covered = set(agreement.visible_places().values_list("code", flat=True))
-            runs = self.filter(kind__in=kinds).filter(agency_runs).distinct().values_list("pk", "parameters")
-            # A partner's run always names its places (reports.params); one of another agreement
-            # of the same agency over other places is not this client's to see.
-            allowed = [pk for pk, params in runs if params.get("places") and set(params["places"]) <= covered]
-            return self.filter(pk__in=allowed)
+        if agreement is not None:
+            return self.visible_to_agreement(agreement)
         if user.is_superuser or user.has_role("admin"):
             return self
         kinds = [spec.code for spec in kinds_for(user)]
         own = Q(requests__user=user)
         scheduled = Q(trigger=Trigger.SCHEDULE)
         return self.filter(kind__in=kinds).filter(own | scheduled).distinct()
+
+
+    def visible_to_agreement(self, agreement) -> ReportRunQuerySet:
+        """A partner agreement's runs: those its agency's clients requested, of the kinds it may
+        run, over places it covers (what its clients see, and whom a finished run is announced to)."""
+        from reports.kinds import KINDS, partner_may_run
+
+        kinds = [code for code in KINDS if partner_may_run(agreement, code)]
+        agency_runs = Q(requests__user__partner_client__agreement__agency_id=agreement.agency_id)
+        covered = set(agreement.visible_places().values_list("code", flat=True))
+        runs = self.filter(kind__in=kinds).filter(agency_runs).distinct().values_list("pk", "parameters")
+        # A partner's run always names its places (reports.params); one of another agreement
+        # of the same agency over other places is not this agreement's to see.
+        allowed = [pk for pk, params in runs if params.get("places") and set(params["places"]) <= covered]
+        return self.filter(pk__in=allowed)
 
 
 class ReportRun(models.Model):

@@ -127,3 +127,29 @@ def test_erasure_notifies_only_agencies_that_saw_the_person(partner, official, g
         assert other.received == []
     finally:
         other.close()
+
+
+def test_a_finished_report_run_is_announced_to_the_agreement_that_may_see_it(
+    partner, gov, ngo, place_a, receiver, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    """Partners need not poll: when a run their agency asked for over their places is done, one
+    signed ``report_run.finished`` notice (ids and formats, no data) reaches their endpoint;
+    another agency's endpoint hears nothing."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    scopes = ["webhooks", "reports:read", "places:read"]
+    api = partner(make_agreement(gov, scopes, [place_a]))
+    secret = api.put("/api/v1/webhook-endpoint/", {"url": receiver.url}, format="json").json()["secret"]
+    other = partner(make_agreement(ngo, scopes, [place_a]))
+    assert other.put("/api/v1/webhook-endpoint/", {"url": receiver.url + "other"}, format="json").status_code == 201
+    body = {"kind": "daily_flows", "parameters": {"date_from": "2026-03-02", "date_to": "2026-03-02",
+                                                  "formats": ["csv"], "language": "en"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        created = api.post("/api/v1/report-runs/", body, format="json", HTTP_IDEMPOTENCY_KEY="wh-report")
+    assert created.status_code in (201, 202), created.content
+    assert api.get(f"/api/v1/report-runs/{created.json()['id']}/").json()["status"] == "done"
+    finished = [(h, b) for h, b in receiver.received if json.loads(b)["type"] == "report_run.finished"]
+    assert len(finished) == 1
+    payload = Webhook(secret).verify(finished[0][1], finished[0][0])
+    assert payload["data"]["id"] == created.json()["id"] and payload["data"]["status"] == "done"
+    assert payload["data"]["files"] == ["csv"]
+    assert OutboxMessage.objects.filter(task_name="api.deliver_webhook", kwargs__event_type="report_run.finished").count() == 1
