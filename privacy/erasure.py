@@ -22,17 +22,20 @@ person get a signed ``person.erased`` notice through the outbox.
 
 Someone with an open protection referral is not erased: ``ErasureRefused`` carries the reason.
 
-The registry has no erasure service of its own yet, so this module writes to its models
-directly; it should move to ``registry.services`` (and the transit part to ``transit``) later.
+This module runs the erasure; each app erases its own rows. The apps above privacy's primitives
+(registry, transit, reports, api) register an ``ErasurePart`` from their ``AppConfig.ready``
+(``registry/erasure.py`` and its siblings): what they scrub from their live tables, which of
+their history rows go, the tombstone, and the partners' notices. A new table that holds
+personal data gets erased by adding it to its app's part.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import structlog
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from privacy.models import ErasureRecord, OutboxMessage
@@ -41,7 +44,6 @@ from privacy.rights.jsontext import mentions_any
 
 logger = structlog.get_logger(__name__)
 
-OPEN_REFERRAL_STATUSES = ("requested", "accepted")
 COUNT_LABELS = {
     "documents": _("identity documents deleted"),
     "name_terms": _("name search terms deleted"),
@@ -60,6 +62,39 @@ COUNT_LABELS = {
 WEBHOOK_TASK = "api.deliver_webhook"
 
 
+@dataclass(frozen=True)
+class ErasurePart:
+    """What one app erases of a person; every hook is optional.
+
+    * ``refuse(person)``: a reason not to erase now (nothing is changed), or None;
+    * ``scrub(actor, person)``: personal data out of the app's live tables, counts by
+      ``COUNT_LABELS`` key;
+    * ``history(person)``: (historical model, lookup) pairs of the app's history rows about
+      the person, deleted after every part has scrubbed;
+    * ``finish(actor, person)``: after the history is gone (the registry writes the tombstone);
+    * ``announce(person)``: last, in the same transaction (partners' notices, cache generations).
+    """
+
+    name: str
+    refuse: Callable | None = None
+    scrub: Callable[..., dict[str, int]] | None = None
+    history: Callable[..., Iterable] | None = None
+    finish: Callable | None = None
+    announce: Callable | None = None
+
+
+_PARTS: dict[str, ErasurePart] = {}
+
+
+def register(part: ErasurePart) -> None:
+    """Add (or replace, by name) an app's part; called from ``AppConfig.ready``."""
+    _PARTS[part.name] = part
+
+
+def parts() -> list[ErasurePart]:
+    return list(_PARTS.values())
+
+
 class ErasureError(Exception):
     """The erasure cannot be done; nothing was changed. ``str()`` is a user-facing reason."""
 
@@ -69,24 +104,20 @@ class ErasureRefused(ErasureError):
 
 
 def open_referrals(person):
-    from registry.models import Referral
+    """The person's open protection referrals (the registry's rule for refusing an erasure)."""
+    from registry.erasure import open_referrals as registry_open_referrals
 
-    return Referral.objects.filter(person=person, status__in=OPEN_REFERRAL_STATUSES)
+    return registry_open_referrals(person)
 
 
 def check_erasable(person) -> None:
     """Raise ``ErasureError`` / ``ErasureRefused`` with the reason if ``person`` cannot be erased."""
-    from registry.vocabulary import PersonStatus
-
-    if person.status == PersonStatus.ERASED:
+    if person.status == "erased":
         raise ErasureError(_("This person's data has already been erased."))
-    if open_referrals(person).exists():
-        raise ErasureRefused(
-            _(
-                "The person has an open protection referral: erasing now could cut them off from protection. "
-                "Close or cancel the referral first."
-            )
-        )
+    for part in parts():
+        reason = part.refuse(person) if part.refuse else None
+        if reason:
+            raise ErasureRefused(reason)
 
 
 @transaction.atomic
@@ -107,11 +138,10 @@ def erase_person(actor, person, *, reason: str, request=None) -> ErasureRecord:
             for key, value in sub.items():
                 counts[key] = counts.get(key, 0) + value
         counts["outbox_messages"] = _erase_outbox(person)
-        counts["idempotent_responses"] = _erase_idempotent_responses(person)
-        counts["report_runs"] = _erase_report_files(person)
-    _invalidate_aggregates()
     for each in (person, *merged_records):
-        _notify_partners(each)
+        for part in parts():
+            if part.announce:
+                part.announce(each)
     record = ErasureRecord.objects.create(
         person=person,
         request=request,
@@ -126,94 +156,19 @@ def erase_person(actor, person, *, reason: str, request=None) -> ErasureRecord:
 
 
 def _erase_one(actor, person) -> dict[str, int]:
-    """Personal data of one person out of the live and history tables; returns counts."""
-    from registry.models import (
-        DuplicateCandidate,
-        IdentityDocument,
-        MergeRecord,
-        Referral,
-        Registration,
-        RegistrationTransition,
-        Vulnerability,
-    )
-    from transit.models import Permit, TransitEvent
-
+    """Personal data of one person out of every part's live and history tables; returns counts."""
     counts: dict[str, int] = {}
-    documents = IdentityDocument.objects.filter(person=person)
-    counts["documents"] = documents.count()
-    documents.delete()
-    counts["name_terms"] = person.name_terms.all().delete()[0]
-    counts["blocking_keys"] = person.blocking_keys.all().delete()[0]
-    registrations = Registration.objects.filter(person=person)
-    counts["registrations"] = registrations.update(notes="", destination_detail="")
-    RegistrationTransition.objects.filter(registration__person=person).update(reason="")
-    counts["vulnerabilities"] = Vulnerability.objects.filter(person=person).update(details="")
-    counts["referrals"] = Referral.objects.filter(person=person).update(outcome="")
-    counts["permits"] = Permit.objects.filter(person=person).update(status_reason="")
-    counts["transit_events"] = TransitEvent.objects.filter(person=person).count()
-    DuplicateCandidate.objects.filter(person_a=person).update(reasons=[], decision_reason="")
-    DuplicateCandidate.objects.filter(person_b=person).update(reasons=[], decision_reason="")
-    for field in ("survivor", "merged"):
-        MergeRecord.objects.filter(**{field: person}).update(
-            reason="", undo_reason="", aliases_added=[]
-        )
-    counts["history_rows"] = _erase_history(person)
-    _blank_identity(actor, person)
-    return counts
-
-
-def _history_sets(person):
-    """(historical model, filter) for every history table that can hold this person's data."""
-    from registry.models import (
-        DuplicateCandidate,
-        GroupMembership,
-        IdentityDocument,
-        Person,
-        Referral,
-        Registration,
-        Vulnerability,
+    for part in parts():
+        for key, value in (part.scrub(actor, person) if part.scrub else {}).items():
+            counts[key] = counts.get(key, 0) + value
+    counts["history_rows"] = sum(
+        model.objects.filter(**lookup).delete()[0]
+        for part in parts() if part.history for model, lookup in part.history(person)
     )
-    from transit.models import Permit, TransitEvent
-
-    yield Person.history.model, {"id": person.pk}
-    for model in (
-        IdentityDocument,
-        GroupMembership,
-        Registration,
-        Vulnerability,
-        Referral,
-        Permit,
-        TransitEvent,
-    ):
-        yield model.history.model, {"person_id": person.pk}
-    yield DuplicateCandidate.history.model, {"person_a_id": person.pk}
-    yield DuplicateCandidate.history.model, {"person_b_id": person.pk}
-
-
-def _erase_history(person) -> int:
-    removed = 0
-    for model, lookup in _history_sets(person):
-        removed += model.objects.filter(**lookup).delete()[0]
-    return removed
-
-
-def _blank_identity(actor, person) -> None:
-    """The tombstone: reference, status and the coarse fields aggregates count."""
-    from registry.vocabulary import BirthPrecision, PersonStatus
-
-    person.given_names = ""
-    person.first_surname = ""
-    person.second_surname = ""
-    person.aliases = []
-    person.birth_date = None
-    person.birth_precision = BirthPrecision.YEAR
-    person.country_of_birth = ""
-    person.languages = []
-    person.status = PersonStatus.ERASED
-    person.version += 1
-    person._history_user = actor if getattr(actor, "pk", None) else None
-    person._change_reason = "erased"
-    person.save()
+    for part in parts():
+        if part.finish:
+            part.finish(actor, person)
+    return counts
 
 
 def _erase_outbox(person) -> int:
@@ -224,68 +179,3 @@ def _erase_outbox(person) -> int:
     )
     emptied = mentioning.filter(published_at__isnull=False).update(kwargs={})
     return dropped + emptied
-
-
-def _erase_idempotent_responses(person) -> int:
-    """Stored API responses that mention the person's id, pseudonyms or registrations."""
-    from accounts.models import PartnerPseudonym
-    from api.models import IdempotencyRecord
-
-    values = [str(person.pk)]
-    values += list(
-        PartnerPseudonym.objects.filter(person_id=person.pk).values_list("pseudonym", flat=True)
-    )
-    values += [str(pk) for pk in person.registrations.values_list("pk", flat=True)]
-    return mentions_any(IdempotencyRecord.objects.all(), "body", values).delete()[0]
-
-
-def _person_days(person) -> set[dt.date]:
-    days = {
-        timezone.localdate(at)
-        for at in person.registrations.values_list("registered_at", flat=True)
-    }
-    days |= {
-        timezone.localdate(at) for at in person.transit_events.values_list("occurred_at", flat=True)
-    }
-    return days
-
-
-def _covers(parameters: dict, days: set[dt.date]) -> bool:
-    try:
-        start = dt.date.fromisoformat(str(parameters.get("date_from")))
-        end = dt.date.fromisoformat(str(parameters.get("date_to")))
-    except ValueError:
-        return True  # a run whose period cannot be read is removed rather than kept by mistake
-    return any(start <= day <= end for day in days)
-
-
-def _erase_report_files(person) -> int:
-    """Report runs whose period covers a day the person was registered or seen: removed with
-    their files through the reports app's own API (a new request builds them afresh)."""
-    from reports import generation
-    from reports.models import ReportRun
-
-    days = _person_days(person)
-    if not days:
-        return 0
-    removed = 0
-    for run in ReportRun.objects.filter(finished_at__isnull=False):
-        if _covers(run.parameters or {}, days):
-            generation.remove_stored_files(run)
-            run.delete()
-            removed += 1
-    return removed
-
-
-def _invalidate_aggregates() -> None:
-    """Cached dashboard aggregates move to a new generation after the commit."""
-    from reports.signals import bump_dashboard_version
-
-    bump_dashboard_version()
-
-
-def _notify_partners(person) -> None:
-    """A signed ``person.erased`` webhook (through the outbox) to agencies shown the person."""
-    from api import webhooks
-
-    webhooks.notify_person_status(person)

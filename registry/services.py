@@ -787,3 +787,18 @@ def unmerge_people(actor, record, reason: str):
     from registry.resolution import merge
 
     return merge.unmerge_people(actor, record, reason)
+
+
+def withdraw_consent(actor, person: Person, change_reason: str) -> int:
+    """Set ``consent_withdrawn_at`` on every registration of ``person`` still consenting (a
+    data-protection right: ``privacy.rights``); returns how many changed."""
+    now = timezone.now()
+    count = 0
+    for registration in Registration.objects.select_for_update().filter(person=person, consent_withdrawn_at__isnull=True):
+        registration.consent_withdrawn_at = now
+        registration.version += 1  # the row is locked (select_for_update)
+        registration._history_user = actor
+        registration._change_reason = change_reason
+        registration.save(update_fields=["consent_withdrawn_at", "version", "modified_at"])
+        count += 1
+    return count

@@ -11,6 +11,7 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         from registry.models import Registration
         from registry.services import registrations_created
+        from reports.erasure import register_erasure_part
         from reports.schedules import sync_schedules
         from reports.signals import bump_dashboard_version
         from transit.models import TransitEvent
@@ -19,3 +20,4 @@ class ReportsConfig(AppConfig):
         for model in (TransitEvent, Registration):
             post_save.connect(bump_dashboard_version, sender=model, dispatch_uid=f"reports.dashboard.{model.__name__}")
         registrations_created.connect(bump_dashboard_version, dispatch_uid="reports.dashboard.register_many")
+        register_erasure_part()  # report files covering an erased person's days go

@@ -254,23 +254,10 @@ def oppose(actor, request: RightsRequest, *, reason: str = "") -> RightsRequest:
 
 
 def withdraw_consent(actor, person, change_reason: str) -> int:
-    """Set ``consent_withdrawn_at`` on every registration of ``person`` still consenting.
+    """The registry's own service (registrations are its rows)."""
+    from registry import services as registry_services
 
-    The registry has no consent-withdrawal service yet; this belongs in ``registry.services``."""
-    from registry.models import Registration
-
-    now = timezone.now()
-    count = 0
-    for registration in Registration.objects.select_for_update().filter(
-        person=person, consent_withdrawn_at__isnull=True
-    ):
-        registration.consent_withdrawn_at = now
-        registration.version += 1  # the row is locked (select_for_update)
-        registration._history_user = actor
-        registration._change_reason = change_reason
-        registration.save(update_fields=["consent_withdrawn_at", "version", "modified_at"])
-        count += 1
-    return count
+    return registry_services.withdraw_consent(actor, person, change_reason)
 
 
 def _escalate(actor, request: RightsRequest, reason: str) -> RightsRequest:

@@ -259,7 +259,7 @@ def test_a_failure_half_way_leaves_nothing_half_done(make_user, settings, monkey
     def broken(person):
         raise RuntimeError("partner notice failed")
 
-    monkeypatch.setattr(erasure, "_notify_partners", broken)
+    monkeypatch.setitem(erasure._PARTS, "zz-broken", erasure.ErasurePart("zz-broken", announce=broken))
     with pytest.raises(RuntimeError):
         services.erase(world.dpo, request)
     person = Person.objects.get(pk=world.person.pk)
@@ -316,8 +316,13 @@ def test_merged_record_stands_for_its_survivor_and_is_erased_with_it(make_user, 
         identity_check="Pasaporte",
     )
     assert request.person == world.person
+    from api.models import IdempotencyRecord
+
+    stored = IdempotencyRecord.objects.create(agency=world.registrar.agency, key_hash="k" * 64, fingerprint="f" * 64,
+                                              status_code=201, body={"person": str(twin.person_id)})
     services.block(world.dpo, request)
     services.erase(world.dpo, request)
+    assert not IdempotencyRecord.objects.filter(pk=stored.pk).exists()  # a copy about the merged record
     merged = Person.objects.get(pk=twin.person_id)
     assert (
         merged.status == "erased"
