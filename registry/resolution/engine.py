@@ -154,9 +154,9 @@ def match_identity(identity: Identity, *, threshold: float | None = None, exclud
 # Both blocking statements (this lookup and ``resolution.batch``'s, one per import batch) join
 # the key rows ``k`` to the identity ``b`` looked up (year, slack, born, other_dates_hopeless)
 # with these fragments: the birth filter and how many name keys a person shares with it.
-SHARED_KEYS = """count(*)::float / CASE WHEN b.year IS NULL OR k.birth_year IS NULL THEN 1
+SHARED_KEYS = """count(*)::float / max(CASE WHEN b.year IS NULL OR k.birth_year IS NULL THEN 1
         ELSE greatest(1, least(b.year + b.slack, k.birth_year + s.slack)
-                         - greatest(b.year - b.slack, k.birth_year - s.slack) + 1) END AS shared"""
+                         - greatest(b.year - b.slack, k.birth_year - s.slack) + 1) END) AS shared"""
 BIRTH_FILTER = """
     CROSS JOIN LATERAL (SELECT coalesce((%(slack_of)s::jsonb ->> k.birth_precision)::int, 99) AS slack) s
     WHERE (b.year IS NULL OR k.birth_year IS NULL OR abs(k.birth_year - b.year) <= b.slack + s.slack)
@@ -164,7 +164,7 @@ BIRTH_FILTER = """
                  AND k.birth_date <> b.born
                  AND NOT (extract(day FROM k.birth_date) = extract(month FROM b.born)
                           AND extract(month FROM k.birth_date) = extract(day FROM b.born)))"""
-GROUPED = "k.person_id, k.birth_year, s.slack, b.year, b.slack"
+GROUPED = "k.person_id"  # a person's key rows all carry the same birth: max() is that row's overlap
 _BLOCKED = "".join(("""
 WITH blocked AS (
     SELECT k.person_id, """, SHARED_KEYS, """
