@@ -39,6 +39,8 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import models
 
+from privacy import history_guard
+
 TRIGGER = "frontera_history_write"
 TRUNCATE_TRIGGER = "frontera_no_truncate"
 HISTORY_COLUMNS = {
@@ -189,6 +191,8 @@ def install(connection) -> list[str]:
                     f"ON {quote(table)} FOR EACH STATEMENT EXECUTE FUNCTION frontera_no_truncate()"
                 )
             done.append(tracked.table)
+    # Every history table of our apps is append-only (LG-3), new ones included.
+    history_guard.install_guard(connection, history_guard.history_models(apps))
     return done
 
 

@@ -16,72 +16,15 @@ table the same guard the access log has (privacy migrations 0002 and 0004):
 
 The history tables are found by introspection of the migration state: every model of one of our
 apps (those under the project directory) whose name starts with ``Historical``. A history table
-added later needs a migration that calls ``install(apps, schema_editor)`` again (it is idempotent);
-``tests/security/test_history_append_only.py`` fails until it has one. TRUNCATE is not covered
-(the test runner's flush needs it; the production role must not be granted it).
+added later gets the guard after its ``migrate`` (``privacy.history_guard``, through
+``privacy.history_triggers.install`` on ``post_migrate``); ``tests/security/test_history_append_only.py``
+fails if one has none. TRUNCATE is refused separately (``privacy.history_triggers``, session 3).
 SQLite (the zero-install demo) has no such guarantee; the migration is a no-op there.
 """
 
-from pathlib import Path
-
-from django.conf import settings
 from django.db import migrations
 
-TRIGGER = "frontera_history_append_only"
-
-FUNCTION = """
-CREATE OR REPLACE FUNCTION frontera_history_append_only() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'DELETE' AND current_setting('frontera.purge', true) = 'on' THEN
-        RETURN OLD;
-    END IF;
-    IF TG_OP = 'UPDATE' AND current_setting('frontera.rotation', true) = 'on'
-       AND (to_jsonb(NEW) - TG_ARGV) = (to_jsonb(OLD) - TG_ARGV) THEN
-        RETURN NEW;
-    END IF;
-    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END;
-$$;
-"""
-
-
-def our_app_labels() -> set[str]:
-    """Labels of the installed apps whose code lives in this project (not third-party ones)."""
-    from django.apps import apps as installed
-
-    base = Path(settings.BASE_DIR).resolve()
-    labels = set()
-    for config in installed.get_app_configs():
-        path = Path(config.path).resolve()
-        if path.is_relative_to(base) and ".venv" not in path.parts:
-            labels.add(config.label)
-    return labels
-
-
-def history_models(apps) -> list:
-    """Every ``Historical*`` model of our apps in ``apps`` (migration state or the live registry)."""
-    labels = our_app_labels()
-    return sorted(
-        (
-            model
-            for model in apps.get_models()
-            if model._meta.app_label in labels and model.__name__.startswith("Historical")
-        ),
-        key=lambda model: model._meta.db_table,
-    )
-
-
-def rewritable_columns(model) -> list[str]:
-    """The encrypted columns of ``model``: the only ones key rotation may rewrite."""
-    from privacy.fields import EncryptedFieldMixin
-
-    return sorted(
-        field.column
-        for field in model._meta.local_concrete_fields
-        if isinstance(field, EncryptedFieldMixin)
-    )
+from privacy.history_guard import FUNCTION, TRIGGER, history_models, our_app_labels, rewritable_columns  # noqa: F401
 
 
 def install(apps, schema_editor):

@@ -3,8 +3,9 @@
 Every ``Historical*`` table of our apps carries the trigger; UPDATE and DELETE are refused for the
 application role whatever the route (ORM or raw SQL); the retention/erasure purge path may delete
 (and is logged by its callers: ``RetentionRun``, ``ErasureRecord``), and the key-rotation path may
-rewrite the encrypted columns and nothing else. A history table added without a migration that
-installs the trigger makes ``test_every_history_table_has_the_append_only_trigger`` fail.
+rewrite the encrypted columns and nothing else. The guard is reinstalled after every ``migrate``
+(``privacy.history_guard`` through ``history_triggers.install``), so a new history table has it;
+one without it makes ``test_every_history_table_has_the_append_only_trigger`` fail.
 """
 
 from __future__ import annotations
@@ -192,3 +193,17 @@ def test_the_admin_never_offers_to_delete_a_user(make_user):
     assert not model_admin.has_delete_permission(request)
     assert not model_admin.has_delete_permission(request, superuser)
     assert "delete_selected" not in model_admin.get_actions(request)
+
+
+def test_a_new_history_table_is_guarded_by_the_next_migrate_without_a_migration():
+    """The guard follows the models after every ``migrate`` (``post_migrate`` runs
+    ``history_triggers.install``): a history table that lost it, or a new one, has it again."""
+    from django.core.management import call_command
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER {guard.TRIGGER} ON registry_historicalvulnerability")
+    assert "registry_historicalvulnerability" not in triggers()
+    call_command("migrate", verbosity=0)
+    assert "registry_historicalvulnerability" in triggers()
+    tables = {model._meta.db_table for model in guard.history_models(apps)}
+    assert unguarded(tables, triggers()) == []
