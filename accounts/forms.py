@@ -80,6 +80,17 @@ class OTPOrBackupCodeForm(forms.Form):
         return token
 
 
+class PasswordConfirmForm(forms.Form):
+    """The password again, before a step that changes how the user signs in."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
 class BackupCodesConfirmForm(forms.Form):
     """Before new backup codes are made: a current code from the app, or the password."""
 

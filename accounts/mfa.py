@@ -192,6 +192,16 @@ def remove_all_devices(user) -> int:
     return removed
 
 
+def remove_authenticators(user) -> int:
+    """A lost or replaced phone: delete the user's authenticator apps and keep the backup codes,
+    so the user enrols the new phone next (each deletion is a ``mfa_device_removed`` event)."""
+    removed = 0
+    for device in TOTPDevice.objects.filter(user=user):
+        device.delete()
+        removed += 1
+    return removed
+
+
 def confirm_with_authenticator(user, token: str) -> bool:
     """A current TOTP code (throttled, not replayable), for re-confirming before a sensitive step."""
     for device in TOTPDevice.objects.filter(user=user, confirmed=True):

@@ -14,5 +14,6 @@ urlpatterns = [
     path("mfa/setup/", views.MFASetupView.as_view(), name="mfa_setup"),
     path("mfa/verify/", views.MFAVerifyView.as_view(), name="mfa_verify"),
     path("mfa/backup-codes/", views.BackupCodesView.as_view(), name="mfa_backup_codes"),
+    path("mfa/replace/", views.MFAReplaceView.as_view(), name="mfa_replace"),
     path("sessions/", session_views.SessionsView.as_view(), name="sessions"),
 ]

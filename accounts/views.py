@@ -27,7 +27,13 @@ from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from accounts import mfa, security_events
-from accounts.forms import BackupCodesConfirmForm, LoginForm, OTPOrBackupCodeForm, OTPTokenForm
+from accounts.forms import (
+    BackupCodesConfirmForm,
+    LoginForm,
+    OTPOrBackupCodeForm,
+    OTPTokenForm,
+    PasswordConfirmForm,
+)
 from accounts.middleware import mfa_required, mfa_step_url, session_is_verified
 from accounts.session_views import after_credential_change
 from accounts.sessions import end_other_sessions
@@ -170,8 +176,10 @@ class MFAVerifyView(View):
 
     @staticmethod
     def after_backup_code(request: HttpRequest) -> None:
-        """Record the use; with few codes left, tell the user to make a new set."""
+        """Record the use; point to replacing a lost phone; with few codes left, tell the user
+        to make a new set."""
         remaining = mfa.record_backup_code_use(request.user, request)
+        messages.info(request, _("Lost your phone? You can replace your authenticator from Backup codes, in your account menu."))
         if remaining <= mfa.BACKUP_CODES_LOW:
             messages.warning(request, ngettext(
                 "You signed in with a backup code. You have %(count)d backup code left: "
@@ -204,9 +212,40 @@ def render_new_backup_codes(request: HttpRequest, codes: list[str], continue_url
     return response
 
 
-@method_decorator(
-    [never_cache, login_required, sensitive_post_parameters("otp_token", "password")], name="dispatch"
-)
+@method_decorator([never_cache, login_required, sensitive_post_parameters("password")], name="dispatch")
+class MFAReplaceView(View):
+    """A lost or new phone: from a session already verified (a backup code does), the password
+    again removes the old authenticator and the user enrols the new one (backup codes are kept)."""
+
+    template_name = "accounts/otp_replace.html"
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not mfa.has_authenticator(request.user):
+            return redirect("accounts:mfa_setup")
+        if not session_is_verified(request):
+            return redirect("accounts:mfa_verify")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self.render(request, PasswordConfirmForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = PasswordConfirmForm(request.POST)
+        if form.is_valid():
+            if mfa.confirm_identity(request, password=form.cleaned_data["password"]):
+                mfa.remove_authenticators(request.user)
+                messages.info(request, _("Your old authenticator no longer works. Scan this code with the new phone."))
+                return redirect("accounts:mfa_setup")
+            form.add_error("password", _("The password is not correct. Nothing was changed."))
+        return self.render(request, form)
+
+    def render(self, request: HttpRequest, form: PasswordConfirmForm) -> HttpResponse:
+        response = render(request, self.template_name, {"form": form})
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+@method_decorator([never_cache, login_required, sensitive_post_parameters("otp_token", "password")], name="dispatch")
 class BackupCodesView(View):
     """How many backup codes are left; POST (with a current code or the password) makes a new set.
 

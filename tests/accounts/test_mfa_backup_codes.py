@@ -363,3 +363,33 @@ def test_admin_mfa_reset_removes_the_authenticator_and_the_backup_codes(user_wit
     assert SecurityEvent.objects.filter(user=user, kind="mfa_device_removed").count() == 2
     client = Client()
     assert path_of(password_login(client, user.username)) == reverse("accounts:mfa_setup")
+
+
+# --- Replacing a lost phone ----------------------------------------------------------------------
+REPLACE_URL = "/accounts/mfa/replace/"
+
+
+def test_signed_in_with_a_backup_code_the_user_replaces_the_authenticator(user_with_codes):
+    """Lost phone: a backup code signs in, the password again removes the old authenticator,
+    the new phone is enrolled; backup codes keep working and the old device is gone."""
+    user, codes = user_with_codes
+    old = TOTPDevice.objects.get(user=user)
+    client, _response = signed_in_with(user, codes[0])
+    assert "replace-authenticator-link" in client.get(CODES_URL).content.decode()
+    refused = client.post(REPLACE_URL, {"password": "not-the-password"})
+    assert refused.status_code == 200 and "password" in refused.context["form"].errors
+    assert TOTPDevice.objects.filter(pk=old.pk).exists()
+    done = client.post(REPLACE_URL, {"password": PASSWORD})
+    assert path_of(done) == reverse("accounts:mfa_setup")
+    assert not TOTPDevice.objects.filter(pk=old.pk).exists()
+    assert len(stored_codes(user)) == len(codes) - 1  # the backup codes stay
+    assert SecurityEvent.objects.filter(user=user, kind="mfa_device_removed").exists()
+    assert client.get(reverse("accounts:mfa_setup")).status_code == 200  # the new phone's QR code
+
+
+def test_replacing_needs_a_verified_session(user_with_codes):
+    user, _codes = user_with_codes
+    client = Client()
+    password_login(client, user.username)  # password only: the second step is still due
+    assert path_of(client.post(REPLACE_URL, {"password": PASSWORD})) == reverse("accounts:mfa_verify")
+    assert TOTPDevice.objects.filter(user=user).exists()
