@@ -51,6 +51,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--lookups", type=int, default=300)
     parser.add_argument("--import-rows", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=99)
+    parser.add_argument("--imprecise", type=float, default=0.0, help=(
+        "share of loaded people recorded with a year only or an estimated age, half each (their keys "
+        "cover 3 or 7 years); 0: exact births only, the figures of docs/matching.md section 6"))
     parser.add_argument("--reuse", action="store_true", help="keep the loaded people")
     parser.add_argument("--database-url", default=os.environ.get(
         "BENCH_SPEED_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/frontera_bench_speed"))
@@ -73,7 +76,20 @@ def _person_rows(records, cipher_of, created):
                "active", 1, created, created)
 
 
-def load_people(n: int, seed: int) -> tuple[int, int, list]:
+def _imprecise(records, share: float, rng: random.Random) -> list:
+    """``share`` of the records with their birth known as a year only or an estimated age."""
+    import dataclasses
+
+    changed = []
+    for r in records:
+        if r.birth_year is not None and rng.random() < share:
+            age = 2026 - r.birth_year if rng.random() < 0.5 else None  # None: year only
+            r = dataclasses.replace(r, birth_date=None, age=age)
+        changed.append(r)
+    return changed
+
+
+def load_people(n: int, seed: int, imprecise: float = 0.0) -> tuple[int, int, list]:
     """COPY n distinct synthetic people and their blocking keys; returns counts and a sample."""
     from django.db import connection
 
@@ -98,6 +114,7 @@ def load_people(n: int, seed: int) -> tuple[int, int, list]:
         raw = cursor.cursor
         for start in range(0, n, chunk):
             records = synthetic.generate(min(chunk, n - start), duplicate_rate=0.0, seed=seed + start)
+            records = _imprecise(records, imprecise, rng) if imprecise else records
             rows = list(_person_rows(records, cipher_of, created))
             with raw.copy("COPY registry_person (" + ", ".join(columns) + ") FROM STDIN") as copy:
                 for row in rows:
@@ -254,7 +271,7 @@ def main() -> None:
     else:
         user, place = fixtures()
         started = time.perf_counter()
-        people, keys, sample = load_people(args.people, args.seed)
+        people, keys, sample = load_people(args.people, args.seed, args.imprecise)
         print(f"loaded {people:,} people and {keys:,} blocking keys in {time.perf_counter() - started:.0f} s")
     with transaction.atomic():
         ours, raw, candidates = lookups(sample, args.lookups, args.seed)
