@@ -37,6 +37,9 @@ BLOCK_DOMAIN = "block.v1"
 BLOCK_BITS = 32
 MAX_SOUNDS = 8  # caps the pairs of a person with many aliases (28 pairs)
 MAX_CANDIDATES = 200
+# The slack of a key row whose precision is unknown (a row older than the birth columns): never
+# filtered out. ``engine.BIRTH_FILTER`` uses the same value in SQL.
+UNKNOWN_SLACK = 99
 
 
 def _sounds(identity: Identity) -> list[str]:
@@ -133,7 +136,7 @@ def candidate_ids(identity: Identity, *, limit: int = MAX_CANDIDATES) -> list:
     )
     shared = {
         row["person_id"]: row["shared"] / overlap(identity.birth_year, identity.slack, row["birth_year"],
-                                                  BIRTH_SLACK.get(row["birth_precision"], 0))
+                                                  BIRTH_SLACK.get(row["birth_precision"], UNKNOWN_SLACK))
         for row in rows
     }
     ids = sorted(shared, key=lambda pk: -shared[pk])[:limit]

@@ -144,9 +144,9 @@ def match_identity(identity: Identity, *, threshold: float | None = None, exclud
 #   them out are dropped while the keys are read: born too far apart (``scoring.compare_birth``'s
 #   veto, which the keys' year windows already imply; kept for rows of any age) and, when the
 #   weights say such a pair can never reach the threshold (``scoring.best_possible``: -10.7 bits
-#   with the shipped weights), exact birth dates that differ and are not day/month transposed. People are ranked
-#   by the name keys they share, each counted once (``blocking.overlap``: a key is stored and
-#   looked up once per year both birth windows share).
+#   with the shipped weights), exact birth dates that differ and are not day/month transposed.
+#   People are ranked by the name keys they share, each counted once (``blocking.overlap``: a
+#   key is stored and looked up once per year both birth windows share).
 # * Documents and travel groups are read only when the identity looked up has some (an
 #   identity typed in the registration form has neither, so those levels are "none").
 # * Of the people returned, only those whose best possible score (clear columns plus the best
@@ -158,7 +158,7 @@ SHARED_KEYS = """count(*)::float / max(CASE WHEN b.year IS NULL OR k.birth_year 
         ELSE greatest(1, least(b.year + b.slack, k.birth_year + s.slack)
                          - greatest(b.year - b.slack, k.birth_year - s.slack) + 1) END) AS shared"""
 BIRTH_FILTER = """
-    CROSS JOIN LATERAL (SELECT coalesce((%(slack_of)s::jsonb ->> k.birth_precision)::int, 99) AS slack) s
+    CROSS JOIN LATERAL (SELECT coalesce((%(slack_of)s::jsonb ->> k.birth_precision)::int, 99) AS slack) s  -- 99: blocking.UNKNOWN_SLACK
     WHERE (b.year IS NULL OR k.birth_year IS NULL OR abs(k.birth_year - b.year) <= b.slack + s.slack)
         AND NOT (b.other_dates_hopeless AND k.birth_precision = 'exact' AND k.birth_date IS NOT NULL
                  AND k.birth_date <> b.born
