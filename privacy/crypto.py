@@ -19,6 +19,7 @@ import base64
 import binascii
 import json
 import os
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -80,24 +81,32 @@ def token_key_id(token: str) -> str:
     return key_id
 
 
-def decrypt_bytes(token: str, context: str) -> bytes:
-    """Decrypt a token produced by :func:`encrypt_bytes` for the same context."""
-    key_id = token_key_id(token)
-    key = keyring().get(key_id)
+def _key_of(ring: dict[str, bytes], key_id: str) -> bytes:
+    key = ring.get(key_id)
     if key is None:
         raise DecryptionError(f"no key with id {key_id!r} in FIELD_ENCRYPTION_KEYRING")
+    return key
+
+
+def _open(token: str, cipher: AESGCM, aad: bytes) -> bytes:
     try:
-        raw = base64.b64decode(token.rsplit(":", 1)[1], validate=True)
+        raw = binascii.a2b_base64(token.rsplit(":", 1)[1], strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         raise DecryptionError("ciphertext is not valid base64") from exc
     if len(raw) <= NONCE_BYTES:
         raise DecryptionError("ciphertext is truncated")
     try:
-        return _cipher(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _aad(key_id, context))
+        return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
     except InvalidTag as exc:
         raise DecryptionError(
             "authentication failed (wrong key, wrong column or tampering)"
         ) from exc
+
+
+def decrypt_bytes(token: str, context: str) -> bytes:
+    """Decrypt a token produced by :func:`encrypt_bytes` for the same context."""
+    key_id = token_key_id(token)
+    return _open(token, _cipher(_key_of(keyring(), key_id)), _aad(key_id, context))
 
 
 def encrypt_value(
@@ -110,17 +119,40 @@ def encrypt_value(
     return encrypt_bytes(data.encode("utf-8"), context)
 
 
+def _decoded(data: bytes, decoder: type[json.JSONDecoder] | None) -> Any:
+    try:
+        return json.loads(data.decode("utf-8"), cls=decoder)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise DecryptionError("decrypted value is not JSON") from exc
+
+
 def decrypt_value(
     token: str | None, context: str, *, decoder: type[json.JSONDecoder] | None = None
 ) -> Any:
     """Decrypt a token from :func:`encrypt_value`; ``None`` stays ``None``."""
     if token is None:
         return None
-    data = decrypt_bytes(token, context)
-    try:
-        return json.loads(data.decode("utf-8"), cls=decoder)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise DecryptionError("decrypted value is not JSON") from exc
+    return _decoded(decrypt_bytes(token, context), decoder)
+
+
+def decrypt_values(
+    tokens: Iterable[str | None], context: str, *, decoder: type[json.JSONDecoder] | None = None
+) -> list[Any]:
+    """:func:`decrypt_value` of many tokens of one column, the keyring and the associated data
+    read once per key id (the matching engine decrypts the names of hundreds of candidates
+    per lookup); the same checks and errors."""
+    ring = keyring()
+    opened: dict[str, tuple[AESGCM, bytes]] = {}
+    values = []
+    for token in tokens:
+        if token is None:
+            values.append(None)
+            continue
+        key_id = token_key_id(token)
+        if key_id not in opened:
+            opened[key_id] = (_cipher(_key_of(ring, key_id)), _aad(key_id, context))
+        values.append(_decoded(_open(token, *opened[key_id]), decoder))
+    return values
 
 
 def reencrypt(token: str, context: str) -> str:

@@ -94,10 +94,14 @@ class EncryptedFieldMixin:
         )
 
     def from_db_value(self, value, expression, connection):
-        if value is None:
-            return None
-        plain = crypto.decrypt_value(value, self.associated_data, decoder=self.json_decoder)
-        return self.value_from_json(plain)
+        return self.decrypt_column([value])[0]
+
+    def decrypt_column(self, values) -> list:
+        """The Python values of many stored values of this column (``None`` stays ``None``),
+        the key and binding looked up once (``crypto.decrypt_values``)."""
+        values = list(values)
+        plain = crypto.decrypt_values(values, self.associated_data, decoder=self.json_decoder)
+        return [None if token is None else self.value_from_json(value) for token, value in zip(values, plain, strict=True)]
 
     def get_lookup(self, lookup_name):
         if lookup_name == "isnull":

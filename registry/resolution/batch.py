@@ -24,14 +24,12 @@ score, decided pairs are left alone) with one query and bulk INSERTs. Nothing is
 
 from __future__ import annotations
 
-import json
-
 from django.db import connection
 from django.db.models import Q
 
 from registry.models import DuplicateCandidate, Person
 from registry.resolution import blocking, engine
-from registry.resolution.identity import BIRTH_SLACK, from_fields
+from registry.resolution.identity import from_fields
 from registry.resolution.scoring import score_pair
 from registry.vocabulary import DuplicateStatus, PersonStatus
 
@@ -86,7 +84,6 @@ def _blocked(identities: list, threshold: float) -> tuple[dict[int, set], dict[i
         cursor.execute(BLOCKED_SQL, {
             "rows": ",".join(map(str, rows)), "keys": ",".join(keys), "limit": blocking.MAX_CANDIDATES,
             "doc_rows": ",".join(map(str, doc_rows)), "docs": ",".join(docs), **born,
-            "slack_of": json.dumps(BIRTH_SLACK),
         })
         by_document: dict[int, set] = {}
         for n, pk, through_document in cursor.fetchall():

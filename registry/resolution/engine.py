@@ -3,7 +3,6 @@ and store pairs for the adjudication queue. Never merges anything."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import psycopg
@@ -13,7 +12,9 @@ from django.db.models import Q
 from registry.models import DuplicateCandidate, GroupMembership, IdentityDocument, Person
 from registry.resolution import blocking, reasons
 from registry.resolution.identity import BIRTH_SLACK, Identity, from_fields, from_person
+from registry.resolution.names import SplitName
 from registry.resolution.scoring import (
+    Ceiling,
     best_document_level_but_same,
     best_possible,
     best_possible_score,
@@ -150,20 +151,27 @@ def match_identity(identity: Identity, *, threshold: float | None = None, exclud
 # * Documents and travel groups are read only when the identity looked up has some (an
 #   identity typed in the registration form has neither, so those levels are "none").
 # * Of the people returned, only those whose best possible score (clear columns plus the best
-#   name levels) reaches the threshold are decrypted and scored.
+#   name levels) reaches the threshold have their surnames decrypted, and only those still in
+#   reach with their surnames known have their given names decrypted and are scored
+#   (``_in_reach``).
 # Both blocking statements (this lookup and ``resolution.batch``'s, one per import batch) join
 # the key rows ``k`` to the identity ``b`` looked up (year, slack, born, other_dates_hopeless)
 # with these fragments: the birth filter and how many name keys a person shares with it.
 SHARED_KEYS = """count(*)::float / max(CASE WHEN b.year IS NULL OR k.birth_year IS NULL THEN 1
         ELSE greatest(1, least(b.year + b.slack, k.birth_year + s.slack)
                          - greatest(b.year - b.slack, k.birth_year - s.slack) + 1) END) AS shared"""
-BIRTH_FILTER = """
-    CROSS JOIN LATERAL (SELECT coalesce((%(slack_of)s::jsonb ->> k.birth_precision)::int, 99) AS slack) s  -- 99: blocking.UNKNOWN_SLACK
+# A key row's slack by its precision (``identity.BIRTH_SLACK``; unknown: ``blocking.UNKNOWN_SLACK``),
+# spelled out from those constants: a jsonb parameter looked up per key row cost a third of the
+# lookup statement for an imprecise birth (thousands of key rows).
+SLACK_OF_ROW = "".join(("CASE k.birth_precision ", *(f"WHEN '{BirthPrecision(p).value}' THEN {int(s)} " for p, s in BIRTH_SLACK.items()),
+                        f"ELSE {int(blocking.UNKNOWN_SLACK)} END"))
+BIRTH_FILTER = "".join(("""
+    CROSS JOIN LATERAL (SELECT """, SLACK_OF_ROW, """ AS slack) s
     WHERE (b.year IS NULL OR k.birth_year IS NULL OR abs(k.birth_year - b.year) <= b.slack + s.slack)
         AND NOT (b.other_dates_hopeless AND k.birth_precision = 'exact' AND k.birth_date IS NOT NULL
                  AND k.birth_date <> b.born
                  AND NOT (extract(day FROM k.birth_date) = extract(month FROM b.born)
-                          AND extract(month FROM k.birth_date) = extract(day FROM b.born)))"""
+                          AND extract(month FROM k.birth_date) = extract(day FROM b.born)))"""))
 GROUPED = "k.person_id"  # a person's key rows all carry the same birth: max() is that row's overlap
 _BLOCKED = "".join(("""
 WITH blocked AS (
@@ -211,12 +219,37 @@ def _candidates(identity: Identity, exclude: set, threshold: float) -> list[tupl
     rows = _prepared(CANDIDATES_SQL if linked else NAMES_SQL, {
         "keys": sorted(blocking.query_keys(identity)), "limit": blocking.MAX_CANDIDATES,
         "docs": sorted(identity.documents), "exclude": [str(pk) for pk in exclude],
-        "year": identity.birth_year, "slack": identity.slack, "slack_of": json.dumps(BIRTH_SLACK),
+        "year": identity.birth_year, "slack": identity.slack,
         "other_dates_hopeless": other_dates_hopeless(identity, threshold), "date": identity.birth_date,
     })
-    # Found through a document, a row may be born out of range: the bound below vetoes it too.
-    return [(row[0], _identity_of_row(row, connection)) for row in rows
-            if may_reach(identity, _identity_of_row(row), threshold)]
+    # Found through a document, a row may be born out of range: the bounds below veto it too.
+    return list(_in_reach(identity, rows, threshold, connection))
+
+
+def _in_reach(identity: Identity, rows, threshold: float, db):
+    """(pk, decrypted identity) of the candidates rows whose score could still reach
+    ``threshold``; exact bounds (``scoring.Ceiling``): a row skipped here would score below it.
+    Most rows of a lookup with an imprecise birth are namesakes blocked on a given name and a
+    year, whose surnames all differ (-8.3 bits): their surnames are decrypted (one column at a
+    time) and found different by ``names.SurnameProbe`` before anything else is computed. The
+    others are bounded from their clear columns, then with their surname level; the given
+    names of those still in reach are decrypted and the caller scores them."""
+    ceiling = Ceiling(identity)
+    rows = list(rows)
+    differ_hopeless = ceiling.score({"surnames": "differ"}) < threshold
+    columns = [_decrypt_column(name, [row[i] for row in rows], db)
+               for i, name in ((2, "first_surname"), (3, "second_surname"), (4, "aliases"))]
+    for row, first, second, aliases in zip(rows, *columns, strict=True):
+        names = (SplitName.of("", first, second), *(SplitName.from_alias(a) for a in aliases or ()))
+        surnames = ceiling.surnames(names)
+        if differ_hopeless and surnames == "differ":
+            continue
+        fixed = ceiling.clear_levels(_identity_of_row(row))
+        if fixed is None or ceiling.score({**fixed, "surnames": surnames}) < threshold:
+            continue
+        yield row[0], _identity_of_row(row, {
+            "given_names": _decrypt_column("given_names", [row[1]], db)[0], "first_surname": first,
+            "second_surname": second, "aliases": aliases})
 
 
 def other_dates_hopeless(identity: Identity, threshold: float) -> bool:
@@ -236,6 +269,8 @@ def may_reach(identity: Identity, shell: Identity, threshold: float, *, links_kn
     """Whether a candidate known only by its clear columns could score ``threshold``."""
     bound = best_possible_score(identity, shell, links_known=links_known, shares_document=shares_document)
     return (bound or 0.0) >= threshold
+
+
 def _prepared(query: str, params: dict) -> list[tuple]:
     """Rows of ``query`` run as a server-side prepared statement on Django's connection.
 
@@ -250,18 +285,19 @@ def _prepared(query: str, params: dict) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _identity_of_row(row, db=None) -> Identity:
-    """The identity of a candidates row, names decrypted through ``db``; without ``db`` a shell
-    with the columns stored in clear only (for ``best_possible_score``)."""
-    pk, given, first, second, aliases, sex, born, year, precision, nationality, *links = row
+def _decrypt_column(name: str, values, db) -> list:
+    """Stored values of one ``Person`` column decrypted (its field's ``decrypt_column``)."""
+    return Person._meta.get_field(name).decrypt_column(values)
+
+
+def _identity_of_row(row, plain: dict | None = None) -> Identity:
+    """The identity of a candidates row with its names as decrypted in ``plain``; without
+    ``plain`` a shell with the columns stored in clear only (for ``scoring.Ceiling``)."""
+    pk, _given, _first, _second, _aliases, sex, born, year, precision, nationality, *links = row
     docs, kinds, group = links or ((), (), None)
-    plain = {"given_names": ""} if db is None else {
-        name: Person._meta.get_field(name).from_db_value(value, None, db)
-        for name, value in (("given_names", given), ("first_surname", first), ("second_surname", second),
-                            ("aliases", aliases))
-    }
-    return from_fields(pk, **plain, sex=sex, birth_date=born, birth_year=year, precision=precision,
-                       nationality=nationality or "", documents=docs, document_kinds=kinds, group=str(group or ""))
+    return from_fields(pk, **(plain or {"given_names": ""}), sex=sex, birth_date=born, birth_year=year,
+                       precision=precision, nationality=nationality or "", documents=docs, document_kinds=kinds,
+                       group=str(group or ""))
 
 
 def candidates_for(

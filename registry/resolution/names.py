@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
 from privacy import blind_index
@@ -145,6 +146,36 @@ def compare_surnames(a: SplitName, b: SplitName) -> tuple[str, list[str]]:
     if max(*straight, *crossed) >= TOKEN_AGREE:
         return "one_differs", ["one_surname_differs"]
     return "differ", ["surnames_differ"]
+
+
+def _surname_words(name: SplitName) -> set[str]:
+    """Every word of a name's surnames and each surname written whole (what ``_agree`` compares)."""
+    return {w for part in (name.first, name.second) if part for w in (*part, " ".join(part))}
+
+
+class SurnameProbe:
+    """A quick test of whether a name's surnames could agree with any of ``names``', exact in
+    one direction: ``compare_surnames`` sees two surname parts agree (with a typo) only when a
+    word of one, or the part written whole, is within ``TOKEN_AGREE`` of one of the other's
+    (``_agree``, ``_best_pairing``: same word, same sound or Jaro-Winkler). ``may_agree(name)`` is
+    False when no such word pair exists, and then ``compare_surnames`` says "differ" for ``name``
+    against each of ``names`` that has surnames. One C call per new word (rapidfuzz), answers
+    remembered: the namesakes a lookup decrypts share few surnames among them."""
+
+    def __init__(self, names):
+        self.words = sorted({w for name in names for w in _surname_words(name)})
+        self.sounds = {phonetic_key(w) for w in self.words}
+        self.seen: dict[str, bool] = {}
+
+    def _close(self, word: str) -> bool:
+        found = self.seen.get(word)
+        if found is None:
+            found = self.seen[word] = phonetic_key(word) in self.sounds or process.extractOne(
+                word, self.words, scorer=JaroWinkler.similarity, score_cutoff=TOKEN_AGREE) is not None
+        return found
+
+    def may_agree(self, name: SplitName) -> bool:
+        return any(self._close(word) for word in _surname_words(name))
 
 
 def compare_names(a: SplitName, b: SplitName) -> NameComparison:

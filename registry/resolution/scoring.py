@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from registry.resolution.identity import Identity
-from registry.resolution.names import compare_names
+from registry.resolution.names import SurnameProbe, compare_names, compare_surnames
 from registry.resolution.weights import MISSING, Weights, current, probability
 from registry.vocabulary import BirthPrecision
 
@@ -99,34 +99,82 @@ def _possible_levels(a: Identity, comparison: str) -> set[str]:
         return {"none", *(["same_group"] if a.group else [])}
     if comparison == "sex" and a.sex not in KNOWN_SEX or comparison == "nationality" and not a.nationality:
         return {MISSING}
-    return {MISSING, *current().levels.get(comparison, {})}
+    if comparison == "birth" and a.birth_year is None:
+        return {MISSING}
+    levels = {MISSING, *current().levels.get(comparison, {})}
+    if comparison == "birth" and not (a.precision == BirthPrecision.EXACT and a.birth_date):
+        return {level for level in levels if not level.startswith("date_")}  # compare_birth: dates of two exact births
+    return levels
+
+
+COMPARISONS = ("given", "surnames", "birth", "sex", "nationality", "document", "group")
+
+
+class Ceiling:
+    """Upper bounds of one identity's scores against candidates known only in part, so that a
+    candidate that cannot reach a threshold is skipped before (all of) it is decrypted.
+
+    Each comparison's best weight for ``a`` is computed once; ``score(fixed)`` is the highest
+    score of a pair whose ``fixed`` levels are known, every other comparison at its best (the
+    names always, unless fixed: they need decrypting). The engine bounds a candidate twice: from
+    the columns stored in clear (``clear_levels``), then with its surnames decrypted
+    (``surnames``), and decrypts the given names of those still in reach only."""
+
+    def __init__(self, a: Identity, weights: Weights | None = None):
+        self.a = a
+        self.weights = weights or current()
+        self.best = {c: max(self.weights.weight(c, level) for level in _possible_levels(a, c)) for c in COMPARISONS}
+        self.probe: SurnameProbe | None = None
+
+    def score(self, fixed: dict[str, str]) -> float:
+        weight = self.weights.weight
+        total = self.weights.prior_log2_odds + sum(
+            weight(c, fixed[c]) if c in fixed else self.best[c] for c in COMPARISONS)
+        return round(probability(total), 4)
+
+    def clear_levels(self, b: Identity, *, links_known: bool = True, shares_document: bool = True) -> dict | None:
+        """``b``'s levels that the columns stored in clear decide; None when vetoed.
+        ``links_known=False``: ``b``'s documents and group were not loaded, so those levels are
+        left at their best for ``a`` (``shares_document=False``: at their best but "same", for a
+        candidate that was not found through one of ``a``'s documents)."""
+        other = _other_levels(self.a, b)
+        if other is None:
+            return None
+        if links_known:
+            return other[0]
+        fixed = {k: v for k, v in other[0].items() if k not in ("document", "group")}
+        if not shares_document:
+            fixed["document"] = best_document_level_but_same(self.a, self.weights)
+        return fixed
+
+    def surnames(self, names) -> str:
+        """The best surname level ``a`` reaches with any of ``names`` (a candidate's name
+        variants: only their surnames are read). ``score_pair`` picks one pair of variants for
+        given names and surnames together, so its surname weight is at most this level's."""
+        if self.probe is None:
+            self.probe = SurnameProbe(self.a.names)
+        if all(x.first or x.second for x in self.a.names) and not any(
+                not (y.first or y.second) or self.probe.may_agree(y) for y in names):
+            return "differ"  # what compare_surnames says for every pair, found without it
+        weight = self.weights.weight
+        return max((compare_surnames(x, y)[0] for x in self.a.names for y in names),
+                   key=lambda level: weight("surnames", level))
 
 
 def best_possible(a: Identity, fixed: dict[str, str], weights: Weights | None = None) -> float:
     """The highest score a pair with ``a`` can reach when the ``fixed`` levels are known and every
     other comparison takes its best level for ``a`` (the names always: they need decrypting)."""
-    weights = weights or current()
-    total = weights.prior_log2_odds
-    for comparison in ("given", "surnames", "birth", "sex", "nationality", "document", "group"):
-        levels = [fixed[comparison]] if comparison in fixed else _possible_levels(a, comparison)
-        total += max(weights.weight(comparison, level) for level in levels)
-    return round(probability(total), 4)
+    return Ceiling(a, weights).score(fixed)
 
 
 def best_possible_score(a: Identity, b: Identity, weights: Weights | None = None, *,
                         links_known: bool = True, shares_document: bool = True) -> float | None:
     """The highest score the pair could reach whatever their names say, from the columns stored
-    in clear; None when vetoed. A candidate below a threshold need not be decrypted at all.
-    ``links_known=False``: ``b``'s documents and group were not loaded, so those levels are
-    taken at their best for ``a`` (``shares_document=False``: at their best but "same", for a
-    candidate that was not found through one of ``a``'s documents)."""
-    other = _other_levels(a, b)
-    if other is None:
-        return None
-    fixed = other[0] if links_known else {k: v for k, v in other[0].items() if k not in ("document", "group")}
-    if not links_known and not shares_document:
-        fixed["document"] = best_document_level_but_same(a, weights)
-    return best_possible(a, fixed, weights)
+    in clear; None when vetoed (``Ceiling.clear_levels`` for the flags). A candidate below a
+    threshold need not be decrypted at all."""
+    ceiling = Ceiling(a, weights)
+    fixed = ceiling.clear_levels(b, links_known=links_known, shares_document=shares_document)
+    return None if fixed is None else ceiling.score(fixed)
 
 
 def best_document_level_but_same(a: Identity, weights: Weights | None = None) -> str:

@@ -97,3 +97,21 @@ def test_keys_are_read_at_call_time(settings):
     assert crypto.active_key_id() == "first"
     settings.FIELD_ENCRYPTION_KEYRING = {"second": make_key()}
     assert crypto.encrypt_value(1, "t.c").startswith("fx1:second:")
+
+
+def test_a_column_decrypts_in_one_call_with_the_same_answers_and_checks(settings):
+    """``decrypt_values`` (the matching engine's batch path) answers what ``decrypt_value`` does
+    token by token, ``None`` kept in place, under every key of the ring; one bad token fails the
+    whole call closed."""
+    settings.FIELD_ENCRYPTION_KEYRING = {"old": make_key()}
+    values = [CANARY, "", 0, [], None, {"a": 1}]
+    tokens = [crypto.encrypt_value(v, "t.c") for v in values]
+    settings.FIELD_ENCRYPTION_KEYRING = {"new": make_key(), **settings.FIELD_ENCRYPTION_KEYRING}
+    tokens.append(crypto.encrypt_value("nuevo", "t.c"))
+    assert crypto.decrypt_values(tokens, "t.c") == [*values, "nuevo"]
+    assert crypto.decrypt_values(tokens, "t.c") == [crypto.decrypt_value(t, "t.c") for t in tokens]
+    for bad in (CANARY, tokens[0][:-6] + "AAAAAA", tokens[0].replace("fx1:old:", "fx1:gone:")):
+        with pytest.raises(crypto.DecryptionError):
+            crypto.decrypt_values([tokens[1], bad], "t.c")
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt_values(tokens, "other.column")

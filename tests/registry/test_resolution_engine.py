@@ -19,7 +19,7 @@ from registry.models import (
 from registry.resolution import blocking, engine, evaluation, synthetic
 from registry.resolution.identity import from_fields
 from registry.resolution.importer import runner
-from registry.resolution.scoring import score_pair
+from registry.resolution.scoring import Ceiling, score_pair
 from registry.resolution.weights import current
 from registry.vocabulary import DuplicateStatus
 from tests.registry.factories import register_person
@@ -321,6 +321,72 @@ def test_best_possible_score_bounds_every_score():
         assert (scored is None) == (bound is None)
         if scored is not None:
             assert bound >= scored.score
+            ceiling = Ceiling(by_key[a])  # the engine's second bound: surnames known, given names not
+            surnames = ceiling.surnames(by_key[b].names)
+            assert bound >= ceiling.score({**ceiling.clear_levels(by_key[b]), "surnames": surnames}) >= scored.score
+
+
+def test_the_surname_probe_never_hides_agreeing_surnames():
+    """``SurnameProbe.may_agree`` is False only where ``compare_surnames`` says "differ" for every
+    pair of name variants (blocked pairs and random pairs of the synthetic people, their
+    corruptions included: typos, swaps, one surname missing, accents)."""
+    import random
+
+    from registry.resolution.names import SurnameProbe, compare_surnames
+
+    idents = [evaluation.identity_of(r) for r in synthetic.generate(400, seed=23)]
+    rng = random.Random(23)
+    by_key = {i.key: i for i in idents}
+    pairs = [*((by_key[a], by_key[b]) for a, b in evaluation.blocked_pairs(idents)),
+             *((rng.choice(idents), rng.choice(idents)) for _ in range(3000))]
+    told_differ = agreed = 0
+    for a, b in pairs:
+        probe = SurnameProbe(a.names)
+        levels = {compare_surnames(x, y)[0] for x in a.names for y in b.names if (x.first or x.second) and (y.first or y.second)}
+        if not any(probe.may_agree(y) for y in b.names):
+            told_differ += 1
+            assert levels <= {"differ"}, (a.names, b.names)
+        elif levels - {"differ"}:
+            agreed += 1
+    assert told_differ > 1000 and agreed > 200
+
+
+def test_an_imprecise_birth_with_other_surnames_is_hopeless_and_its_given_names_stay_encrypted(supervisor, place):
+    """A lookup with an estimated age meets every namesake born within its window. One whose
+    surnames all differ cannot reach "possible" (no exact date to agree on: the birth's best
+    level is the same year), so ``_in_reach`` drops it with only its surnames decrypted."""
+    from registry.resolution.scoring import Ceiling
+
+    same = {"given_names": "Wilmer", "sex": "m", "nationality": "GT", "age": 30, "birth_precision": "estimated"}
+    match = register_person(supervisor, place, **same, first_surname="Tzul", second_surname="Ixcot").person
+    namesake = register_person(supervisor, place, **same, first_surname="Pérez", second_surname="Ruiz").person
+    probe = ident(None, "Wilmer", "Tzul", "Ixcot", nationality="GT", birth_date=None, birth_year=match.birth_year,
+                  precision="estimated")
+    assert Ceiling(probe).score({"surnames": "differ"}) < current().possible
+    assert Ceiling(ident(None)).score({"surnames": "differ"}) >= current().possible  # an exact date might still agree
+    decrypted = []
+    real = engine._decrypt_column
+    try:
+        engine._decrypt_column = lambda name, values, db: decrypted.append((name, len(values))) or real(name, values, db)
+        found = engine.match_identity(probe)
+    finally:
+        engine._decrypt_column = real
+    assert [m.person_id for m in found] == [match.pk]
+    assert ("first_surname", 2) in decrypted and ("given_names", 1) in decrypted
+    assert sum(n for name, n in decrypted if name == "given_names") == 1
+    assert namesake.pk in blocking.candidate_ids(probe)  # blocked, and dropped by the bound only
+
+
+def test_the_slack_of_a_key_row_is_the_one_of_its_precision(db):
+    """``engine.SLACK_OF_ROW`` spells ``identity.BIRTH_SLACK`` out in SQL; unknown precisions
+    get ``blocking.UNKNOWN_SLACK`` (never filtered out)."""
+    from registry.resolution.identity import BIRTH_SLACK
+
+    cases = {**{str(p): s for p, s in BIRTH_SLACK.items()}, "": blocking.UNKNOWN_SLACK}
+    with connection.cursor() as cursor:
+        for precision, slack in cases.items():
+            cursor.execute("".join(("SELECT ", engine.SLACK_OF_ROW, " FROM (SELECT %s::varchar AS birth_precision) k")), [precision])
+            assert cursor.fetchone()[0] == slack
 
 
 def test_blocking_keys_carry_the_birth_the_lookup_filters_on(supervisor, place):
@@ -352,7 +418,7 @@ def test_people_born_on_another_exact_date_are_not_even_fetched(supervisor, plac
     captured = []
     real = engine._identity_of_row
     try:
-        engine._identity_of_row = lambda row, db=None: captured.append(row[0]) or real(row, db)
+        engine._identity_of_row = lambda row, plain=None: captured.append(row[0]) or real(row, plain)
         engine.match_identity(probe)
     finally:
         engine._identity_of_row = real
@@ -397,9 +463,7 @@ def test_an_exact_birth_is_looked_up_at_its_own_year_only():
 def test_shared_keys_count_once_whatever_the_years(supervisor, place):
     """The ranking divides by the years both windows share: an estimated age stored over seven
     years does not outrank a person who shares more name keys."""
-    import json
 
-    from registry.resolution.identity import BIRTH_SLACK
 
     close = register_person(supervisor, place, given_names="José Ángel", first_surname="Hernández",
                             second_surname="Gómez", sex="m", age=34, birth_precision="estimated").person
@@ -410,7 +474,7 @@ def test_shared_keys_count_once_whatever_the_years(supervisor, place):
     with connection.cursor() as cursor:
         cursor.execute("".join((engine._BLOCKED, " SELECT person_id, shared FROM blocked")), {
             "keys": sorted(blocking.query_keys(query)), "limit": 10, "year": year, "slack": 3,
-            "slack_of": json.dumps(BIRTH_SLACK), "other_dates_hopeless": False, "date": None,
+            "other_dates_hopeless": False, "date": None,
         })
         shared = dict(cursor.fetchall())
     for person in (close, far):
