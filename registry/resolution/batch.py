@@ -9,9 +9,9 @@ file order, ``find_candidates`` does the same for all of them with
   ranked by name keys shared (``blocking.overlap``) and capped per person at
   ``blocking.MAX_CANDIDATES`` like ``engine.CANDIDATES_SQL``);
 * the engine's shortcuts: people whose birth rules them out dropped in the blocking statement,
-  and only candidates whose best possible score (clear columns) reaches the threshold for some
-  row decrypted, each once (``engine.identities``), and scored in memory
-  (``scoring.score_pair``) against every person of the batch that blocked on it;
+  and only candidates whose best possible score (clear columns, then surnames: ``_in_reach``)
+  reaches the threshold for some row decrypted whole, each once (``engine.identities``), and
+  scored in memory (``scoring.score_pair``) against the rows of the batch they may match;
 * a person is matched against the registry **and the people before it in the batch**, never
   the ones after it: exactly the pairs the engine finds when the people are registered and
   matched one by one in that order (pairs decided "different people" left out, as the engine
@@ -30,8 +30,9 @@ from django.db.models import Q
 from registry.models import DuplicateCandidate, Person
 from registry.resolution import blocking, engine
 from registry.resolution.identity import from_fields
-from registry.resolution.scoring import score_pair
-from registry.vocabulary import DuplicateStatus, PersonStatus
+from registry.resolution.names import SplitName
+from registry.resolution.scoring import Ceiling, score_pair
+from registry.vocabulary import DuplicateStatus
 
 BLOCKED_SQL = "".join(("""
 WITH wanted AS (
@@ -54,6 +55,10 @@ SELECT d.row_no, i.person_id, true
 FROM unnest(string_to_array(%(doc_rows)s, ',')::int[], string_to_array(%(docs)s, ',')) AS d(row_no, bidx)
 JOIN registry_identitydocument i ON i.number_search_bidx = d.bidx
 """))
+SHELLS_SQL = """
+SELECT id, sex, birth_date, birth_year, birth_precision, nationality, first_surname, second_surname, aliases
+FROM registry_person WHERE id = ANY(%s::uuid[]) AND status = 'active'
+"""
 RECORD_REASON = "found at import"
 # The columns ``engine.identities`` compares (and the reference the import reports).
 COMPARED = ("id", "reference", "status", "given_names", "first_surname", "second_surname", "aliases", "sex",
@@ -104,6 +109,34 @@ def _decided_different(ids: list) -> dict:
     return found
 
 
+def _in_reach(identities: list, blocked: dict, by_document: dict, outside: set, threshold: float) -> dict[int, set]:
+    """Row number -> the registry's people (of ``outside``) whose score with that row could still
+    reach ``threshold``: the engine's bounds (``engine._in_reach``), clear columns and surnames
+    read for each candidate once (surnames decrypted a column at a time), documents and groups
+    (not loaded yet) taken at their best. Only these are decrypted whole and scored."""
+    with connection.cursor() as cursor:  # thousands of ids: one array parameter, not an IN list
+        cursor.execute(SHELLS_SQL, [list(outside)])
+        rows = cursor.fetchall()
+    surnames = [engine.decrypt_column(name, [row[i] for row in rows])
+                for i, name in ((6, "first_surname"), (7, "second_surname"), (8, "aliases"))]
+    shells = {}
+    for (pk, sex, born, year, precision, nationality, *_sealed), first, second, aliases in zip(rows, *surnames, strict=True):
+        shell = from_fields(pk, given_names="", sex=sex, birth_date=born, birth_year=year, precision=precision,
+                            nationality=str(nationality or ""))
+        shells[pk] = shell, (SplitName.of("", first, second), *(SplitName.from_alias(a) for a in aliases or ()))
+    found: dict[int, set] = {}
+    for n, pks in blocked.items():
+        ceiling = Ceiling(identities[n])
+        for pk in pks:
+            if pk not in shells:
+                continue
+            shell, names = shells[pk]
+            fixed = ceiling.clear_levels(shell, links_known=False, shares_document=pk in by_document.get(n, ()))
+            if fixed is not None and ceiling.score({**fixed, "surnames": ceiling.surnames(names)}) >= threshold:
+                found.setdefault(n, set()).add(pk)
+    return found
+
+
 def find_candidates(people: list[Person], *, threshold: float | None = None) -> list[list[engine.Match]]:
     """For each person (in order), their candidates at or above ``threshold`` (default:
     possible) among the registry's active people and the people before them in the list, best
@@ -114,17 +147,8 @@ def find_candidates(people: list[Person], *, threshold: float | None = None) -> 
     blocked, by_document = _blocked(identities, threshold)
     position = {p.pk: n for n, p in enumerate(people)}
     outside = {pk for pks in blocked.values() for pk in pks if pk not in position}
-    # Decrypt only the people some row could still match: bounded from their clear columns
-    # (their documents and groups, not loaded yet, are taken at their best).
-    shells = {pk: from_fields(pk, given_names="", sex=sex, birth_date=born, birth_year=year, precision=precision,
-                              nationality=str(nationality or ""))
-              for pk, sex, born, year, precision, nationality in Person.objects.filter(
-                  pk__in=outside, status=PersonStatus.ACTIVE).values_list(
-                  "pk", "sex", "birth_date", "birth_year", "birth_precision", "nationality")}
-    needed = {pk for n, pks in blocked.items() for pk in pks
-              if pk in shells and engine.may_reach(identities[n], shells[pk], threshold, links_known=False,
-                                                   shares_document=pk in by_document.get(n, ()))}
-    known = {**engine.active_identities(needed), **own}
+    in_reach = _in_reach(identities, blocked, by_document, outside, threshold)
+    known = {**engine.active_identities({pk for pks in in_reach.values() for pk in pks}), **own}
     different = _decided_different(list(position))
     result = []
     for n, person in enumerate(people):
@@ -132,6 +156,8 @@ def find_candidates(people: list[Person], *, threshold: float | None = None) -> 
         matches = []
         for pk in blocked.get(n, ()):
             if pk in skip or pk not in known or position.get(pk, -1) >= n:  # later in the batch, or itself
+                continue
+            if pk in outside and pk not in in_reach.get(n, ()):
                 continue
             scored = score_pair(identities[n], known[pk])
             if scored is not None and scored.score >= threshold:

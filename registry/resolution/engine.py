@@ -17,7 +17,6 @@ from registry.resolution.scoring import (
     Ceiling,
     best_document_level_but_same,
     best_possible,
-    best_possible_score,
     score_pair,
 )
 from registry.resolution.weights import current
@@ -223,10 +222,10 @@ def _candidates(identity: Identity, exclude: set, threshold: float) -> list[tupl
         "other_dates_hopeless": other_dates_hopeless(identity, threshold), "date": identity.birth_date,
     })
     # Found through a document, a row may be born out of range: the bounds below veto it too.
-    return list(_in_reach(identity, rows, threshold, connection))
+    return list(_in_reach(identity, rows, threshold))
 
 
-def _in_reach(identity: Identity, rows, threshold: float, db):
+def _in_reach(identity: Identity, rows, threshold: float):
     """(pk, decrypted identity) of the candidates rows whose score could still reach
     ``threshold``; exact bounds (``scoring.Ceiling``): a row skipped here would score below it.
     Most rows of a lookup with an imprecise birth are namesakes blocked on a given name and a
@@ -237,7 +236,7 @@ def _in_reach(identity: Identity, rows, threshold: float, db):
     ceiling = Ceiling(identity)
     rows = list(rows)
     differ_hopeless = ceiling.score({"surnames": "differ"}) < threshold
-    columns = [_decrypt_column(name, [row[i] for row in rows], db)
+    columns = [decrypt_column(name, [row[i] for row in rows])
                for i, name in ((2, "first_surname"), (3, "second_surname"), (4, "aliases"))]
     for row, first, second, aliases in zip(rows, *columns, strict=True):
         names = (SplitName.of("", first, second), *(SplitName.from_alias(a) for a in aliases or ()))
@@ -248,7 +247,7 @@ def _in_reach(identity: Identity, rows, threshold: float, db):
         if fixed is None or ceiling.score({**fixed, "surnames": surnames}) < threshold:
             continue
         yield row[0], _identity_of_row(row, {
-            "given_names": _decrypt_column("given_names", [row[1]], db)[0], "first_surname": first,
+            "given_names": decrypt_column("given_names", [row[1]])[0], "first_surname": first,
             "second_surname": second, "aliases": aliases})
 
 
@@ -262,13 +261,6 @@ def other_dates_hopeless(identity: Identity, threshold: float) -> bool:
         return False
     fixed = {"birth": "date_differs", "document": best_document_level_but_same(identity)}
     return best_possible(identity, fixed) < threshold
-
-
-def may_reach(identity: Identity, shell: Identity, threshold: float, *, links_known: bool = True,
-              shares_document: bool = True) -> bool:
-    """Whether a candidate known only by its clear columns could score ``threshold``."""
-    bound = best_possible_score(identity, shell, links_known=links_known, shares_document=shares_document)
-    return (bound or 0.0) >= threshold
 
 
 def _prepared(query: str, params: dict) -> list[tuple]:
@@ -285,7 +277,7 @@ def _prepared(query: str, params: dict) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _decrypt_column(name: str, values, db) -> list:
+def decrypt_column(name: str, values) -> list:
     """Stored values of one ``Person`` column decrypted (its field's ``decrypt_column``)."""
     return Person._meta.get_field(name).decrypt_column(values)
 

@@ -167,16 +167,6 @@ def best_possible(a: Identity, fixed: dict[str, str], weights: Weights | None = 
     return Ceiling(a, weights).score(fixed)
 
 
-def best_possible_score(a: Identity, b: Identity, weights: Weights | None = None, *,
-                        links_known: bool = True, shares_document: bool = True) -> float | None:
-    """The highest score the pair could reach whatever their names say, from the columns stored
-    in clear; None when vetoed (``Ceiling.clear_levels`` for the flags). A candidate below a
-    threshold need not be decrypted at all."""
-    ceiling = Ceiling(a, weights)
-    fixed = ceiling.clear_levels(b, links_known=links_known, shares_document=shares_document)
-    return None if fixed is None else ceiling.score(fixed)
-
-
 def best_document_level_but_same(a: Identity, weights: Weights | None = None) -> str:
     """The best document level ``a`` can reach with someone who holds none of its documents."""
     weights = weights or current()
