@@ -42,12 +42,13 @@ WITH wanted AS (
     SELECT * FROM unnest(%(born_rows)s::int[], %(years)s::int[], %(slacks)s::int[], %(dates)s::date[],
                          %(hopeless)s::boolean[]) AS b(row_no, year, slack, born, other_dates_hopeless)
 ), blocked AS (
-    SELECT w.row_no, k.person_id, """, engine.SHARED_KEYS, """
+    SELECT w.row_no, k.person_id, """, engine.SHARED_KEYS, ", ", engine.BIRTH_GAP, """
     FROM wanted w JOIN born b ON b.row_no = w.row_no JOIN registry_personblockingkey k ON k.key = w.key""",
     engine.BIRTH_FILTER, """
     GROUP BY w.row_no, """, engine.GROUPED, """
 ), ranked AS (
-    SELECT row_no, person_id, row_number() OVER (PARTITION BY row_no ORDER BY shared DESC) AS rank FROM blocked
+    SELECT row_no, person_id, row_number() OVER (PARTITION BY row_no ORDER BY """, engine.RANKING, """) AS rank
+    FROM blocked
 )
 SELECT row_no, person_id, false AS by_document FROM ranked WHERE rank <= %(limit)s
 UNION

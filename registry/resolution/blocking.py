@@ -129,17 +129,23 @@ def reindex(person, identity: Identity) -> None:
 
 def candidate_ids(identity: Identity, *, limit: int = MAX_CANDIDATES) -> list:
     """Ids of people sharing a blocking key or a document with the identity, best first (by
-    name keys shared, each counted once whatever the years)."""
+    name keys shared, each counted once whatever the years; then the nearer birth year, then
+    the id: ``engine.RANKING``)."""
     rows = (
         PersonBlockingKey.objects.filter(key__in=query_keys(identity))
         .values("person_id", "birth_year", "birth_precision").annotate(shared=Count("id"))
     )
-    shared = {
-        row["person_id"]: row["shared"] / overlap(identity.birth_year, identity.slack, row["birth_year"],
-                                                  BIRTH_SLACK.get(row["birth_precision"], UNKNOWN_SLACK))
+    rank = {
+        row["person_id"]: (
+            -row["shared"] / overlap(identity.birth_year, identity.slack, row["birth_year"],
+                                     BIRTH_SLACK.get(row["birth_precision"], UNKNOWN_SLACK)),
+            UNKNOWN_SLACK if identity.birth_year is None or row["birth_year"] is None
+            else abs(row["birth_year"] - identity.birth_year),
+            str(row["person_id"]),
+        )
         for row in rows
     }
-    ids = sorted(shared, key=lambda pk: -shared[pk])[:limit]
+    ids = sorted(rank, key=rank.__getitem__)[:limit]
     if identity.documents:
         docs = IdentityDocument.objects.filter(number_search_bidx__in=identity.documents).values_list("person_id", flat=True)
         ids = list(dict.fromkeys([*docs, *ids]))

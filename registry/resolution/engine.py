@@ -172,13 +172,19 @@ BIRTH_FILTER = "".join(("""
                  AND NOT (extract(day FROM k.birth_date) = extract(month FROM b.born)
                           AND extract(month FROM k.birth_date) = extract(day FROM b.born)))"""))
 GROUPED = "k.person_id"  # a person's key rows all carry the same birth: max() is that row's overlap
+# Among people sharing as many keys, the nearer birth year first (year_same outweighs year_close),
+# then the id: the cut at ``MAX_CANDIDATES`` (hundreds of single-key namesakes for an imprecise
+# birth at 1,000,000 people) is the same whatever plan the server picks. ``blocking.candidate_ids``
+# ranks the same way.
+BIRTH_GAP = f"min(coalesce(abs(k.birth_year - b.year), {int(blocking.UNKNOWN_SLACK)})) AS gap"
+RANKING = "shared DESC, gap, person_id"
 _BLOCKED = "".join(("""
 WITH blocked AS (
-    SELECT k.person_id, """, SHARED_KEYS, """
+    SELECT k.person_id, """, SHARED_KEYS, ", ", BIRTH_GAP, """
     FROM (SELECT %(year)s::int AS year, %(slack)s::int AS slack, %(date)s::date AS born,
                  %(other_dates_hopeless)s::boolean AS other_dates_hopeless) b
     JOIN registry_personblockingkey k ON k.key = ANY(%(keys)s::varchar[])""", BIRTH_FILTER, """
-    GROUP BY """, GROUPED, """ ORDER BY shared DESC LIMIT %(limit)s
+    GROUP BY """, GROUPED, " ORDER BY ", RANKING, """ LIMIT %(limit)s
 )"""))
 _COLUMNS = """
 SELECT p.id, p.given_names, p.first_surname, p.second_surname, p.aliases, p.sex, p.birth_date, p.birth_year,

@@ -506,3 +506,28 @@ def test_migration_rewrites_the_keys_of_imprecise_births(supervisor, place):
     assert set(PersonBlockingKey.objects.filter(person=estimated).values_list("key", flat=True)) == (
         blocking.stored_keys(identity)) != old
     assert set(PersonBlockingKey.objects.filter(person=exact).values_list("key", flat=True)) == exact_keys
+
+
+def test_among_equal_sharers_the_nearer_birth_year_is_kept_at_the_cap(supervisor, place):
+    """When more people share as many keys than ``MAX_CANDIDATES`` keeps, the cut prefers the
+    nearer birth year, then the id, on both lookup paths and in the batch statement: the same
+    candidates whatever the plan or the order people were registered in."""
+    from registry.resolution import batch
+
+    same = {"given_names": "Wilmer", "first_surname": "Tzul", "second_surname": "Ixcot", "sex": "m", "nationality": "GT"}
+    far = register_person(supervisor, place, **same, birth_date=dt.date(1992, 5, 1)).person
+    near = register_person(supervisor, place, **same, birth_date=dt.date(1990, 5, 1)).person
+    query = ident(None, "Wilmer", "Tzul", "Ixcot", nationality="GT", birth_date=None, birth_year=1990,
+                  precision="estimated")
+    assert blocking.candidate_ids(query) == [near.pk, far.pk]
+    assert blocking.candidate_ids(query, limit=1) == [near.pk]
+    params = {"keys": sorted(blocking.query_keys(query)), "limit": 1, "year": 1990, "slack": 3,
+              "other_dates_hopeless": False, "date": None}
+    with connection.cursor() as cursor:
+        cursor.execute("".join((engine._BLOCKED, " SELECT person_id FROM blocked")), params)
+        assert [row[0] for row in cursor.fetchall()] == [near.pk]
+        cursor.execute(batch.BLOCKED_SQL, {
+            "rows": ",".join("0" * len(params["keys"])), "keys": ",".join(params["keys"]), "limit": 1,
+            "born_rows": [0], "years": [1990], "slacks": [3], "dates": [None], "hopeless": [False],
+            "doc_rows": "", "docs": ""})
+        assert [row[1] for row in cursor.fetchall()] == [near.pk]
