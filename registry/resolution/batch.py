@@ -25,14 +25,15 @@ score, decided pairs are left alone) with one query and bulk INSERTs. Nothing is
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 
 from registry.models import DuplicateCandidate, Person
 from registry.resolution import blocking, engine
 from registry.resolution.identity import from_fields
 from registry.resolution.names import SplitName
 from registry.resolution.scoring import Ceiling, score_pair
-from registry.vocabulary import DuplicateStatus
+from registry.vocabulary import DuplicateStatus, PersonStatus
 
 BLOCKED_SQL = "".join(("""
 WITH wanted AS (
@@ -56,10 +57,7 @@ SELECT d.row_no, i.person_id, true
 FROM unnest(string_to_array(%(doc_rows)s, ',')::int[], string_to_array(%(docs)s, ',')) AS d(row_no, bidx)
 JOIN registry_identitydocument i ON i.number_search_bidx = d.bidx
 """))
-SHELLS_SQL = """
-SELECT id, sex, birth_date, birth_year, birth_precision, nationality, first_surname, second_surname, aliases
-FROM registry_person WHERE id = ANY(%s::uuid[]) AND status = 'active'
-"""
+SURNAME_COLUMNS = ("first_surname", "second_surname", "aliases")  # what ``Ceiling.surnames`` reads
 RECORD_REASON = "found at import"
 # The columns ``engine.identities`` compares (and the reference the import reports).
 COMPARED = ("id", "reference", "status", "given_names", "first_surname", "second_surname", "aliases", "sex",
@@ -115,11 +113,12 @@ def _in_reach(identities: list, blocked: dict, by_document: dict, outside: set, 
     reach ``threshold``: the engine's bounds (``engine._in_reach``), clear columns and surnames
     read for each candidate once (surnames decrypted a column at a time), documents and groups
     (not loaded yet) taken at their best. Only these are decrypted whole and scored."""
-    with connection.cursor() as cursor:  # thousands of ids: one array parameter, not an IN list
-        cursor.execute(SHELLS_SQL, [list(outside)])
-        rows = cursor.fetchall()
-    surnames = [engine.decrypt_column(name, [row[i] for row in rows])
-                for i, name in ((6, "first_surname"), (7, "second_surname"), (8, "aliases"))]
+    # The surnames as stored (a Cast has no field converter), decrypted a column per call.
+    rows = list(Person.objects.filter(pk__in=outside, status=PersonStatus.ACTIVE).annotate(
+        **{f"sealed_{name}": Cast(name, TextField()) for name in SURNAME_COLUMNS}).values_list(
+        "pk", "sex", "birth_date", "birth_year", "birth_precision", "nationality",
+        *(f"sealed_{name}" for name in SURNAME_COLUMNS)))
+    surnames = [engine.decrypt_column(name, [row[6 + i] for row in rows]) for i, name in enumerate(SURNAME_COLUMNS)]
     shells = {}
     for (pk, sex, born, year, precision, nationality, *_sealed), first, second, aliases in zip(rows, *surnames, strict=True):
         shell = from_fields(pk, given_names="", sex=sex, birth_date=born, birth_year=year, precision=precision,

@@ -172,6 +172,7 @@ def test_a_failing_batch_rolls_back_is_reported_and_the_rest_continues(importer,
     assert "RuntimeError" in lines[0]["message"]
 
 
+@pytest.mark.smoke  # also on SQLite, the embedded default (its admin import page)
 def test_duplicates_are_linked_to_the_queue_never_merged(importer, place, tmp_path):
     from tests.registry.factories import register_person
 
