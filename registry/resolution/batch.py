@@ -64,17 +64,18 @@ COMPARED = ("id", "reference", "status", "given_names", "first_surname", "second
             "birth_date", "birth_year", "birth_precision", "nationality")
 
 
-def _blocked(identities: list, threshold: float) -> tuple[dict[int, set], dict[int, set]]:
+def _blocked(ceilings: list[Ceiling], threshold: float) -> tuple[dict[int, set], dict[int, set]]:
     """Row number -> ids of the people sharing a blocking key or a document, and row number ->
     ids of those found through a document (one query on PostgreSQL; elsewhere the engine's
     portable lookup per person, every candidate counted as possibly sharing a document)."""
+    identities = [ceiling.a for ceiling in ceilings]
     if connection.vendor != "postgresql":
         found = {n: set(blocking.candidate_ids(identity)) for n, identity in enumerate(identities)}
         return found, found
     rows, keys, doc_rows, docs = [], [], [], []
     born = {"born_rows": list(range(len(identities))), "years": [i.birth_year for i in identities],
             "slacks": [i.slack for i in identities], "dates": [i.birth_date for i in identities],
-            "hopeless": [engine.other_dates_hopeless(i, threshold) for i in identities]}
+            "hopeless": [engine.other_dates_hopeless(c, threshold) for c in ceilings]}
     for n, identity in enumerate(identities):
         wanted = blocking.query_keys(identity)
         rows.extend([n] * len(wanted))
@@ -108,7 +109,7 @@ def _decided_different(ids: list) -> dict:
     return found
 
 
-def _in_reach(identities: list, blocked: dict, by_document: dict, outside: set, threshold: float) -> dict[int, set]:
+def _in_reach(ceilings: list[Ceiling], blocked: dict, by_document: dict, outside: set, threshold: float) -> dict[int, set]:
     """Row number -> the registry's people (of ``outside``) whose score with that row could still
     reach ``threshold``: the engine's bounds (``engine._in_reach``), clear columns and surnames
     read for each candidate once (surnames decrypted a column at a time), documents and groups
@@ -126,7 +127,7 @@ def _in_reach(identities: list, blocked: dict, by_document: dict, outside: set, 
         shells[pk] = shell, (SplitName.of("", first, second), *(SplitName.from_alias(a) for a in aliases or ()))
     found: dict[int, set] = {}
     for n, pks in blocked.items():
-        ceiling = Ceiling(identities[n])
+        ceiling = ceilings[n]
         for pk in pks:
             if pk not in shells:
                 continue
@@ -144,10 +145,11 @@ def find_candidates(people: list[Person], *, threshold: float | None = None) -> 
     threshold = engine.possible_threshold() if threshold is None else threshold
     own = engine.identities(people)
     identities = [own[p.pk] for p in people]
-    blocked, by_document = _blocked(identities, threshold)
+    ceilings = [Ceiling(identity) for identity in identities]  # one per row: its bounds
+    blocked, by_document = _blocked(ceilings, threshold)
     position = {p.pk: n for n, p in enumerate(people)}
     outside = {pk for pks in blocked.values() for pk in pks if pk not in position}
-    in_reach = _in_reach(identities, blocked, by_document, outside, threshold)
+    in_reach = _in_reach(ceilings, blocked, by_document, outside, threshold)
     known = {**engine.active_identities({pk for pks in in_reach.values() for pk in pks}), **own}
     different = _decided_different(list(position))
     result = []

@@ -16,7 +16,6 @@ from registry.resolution.names import SplitName
 from registry.resolution.scoring import (
     Ceiling,
     best_document_level_but_same,
-    best_possible,
     score_pair,
 )
 from registry.resolution.weights import current
@@ -143,7 +142,7 @@ def match_identity(identity: Identity, *, threshold: float | None = None, exclud
 # * Each key row carries its person's birth (``blocking.key_rows``), so people whose birth rules
 #   them out are dropped while the keys are read: born too far apart (``scoring.compare_birth``'s
 #   veto, which the keys' year windows already imply; kept for rows of any age) and, when the
-#   weights say such a pair can never reach the threshold (``scoring.best_possible``: -10.7 bits
+#   weights say such a pair can never reach the threshold (``scoring.Ceiling``: -10.7 bits
 #   with the shipped weights), exact birth dates that differ and are not day/month transposed.
 #   People are ranked by the name keys they share, each counted once (``blocking.overlap``: a
 #   key is stored and looked up once per year both birth windows share).
@@ -221,17 +220,18 @@ def _candidates(identity: Identity, exclude: set, threshold: float) -> list[tupl
         ids = [pk for pk in blocking.candidate_ids(identity) if pk not in exclude]
         return list(identities(Person.objects.filter(pk__in=ids, status=PersonStatus.ACTIVE)).items())
     linked = bool(identity.documents or identity.document_kinds or identity.group)
+    ceiling = Ceiling(identity)
     rows = _prepared(CANDIDATES_SQL if linked else NAMES_SQL, {
         "keys": sorted(blocking.query_keys(identity)), "limit": blocking.MAX_CANDIDATES,
         "docs": sorted(identity.documents), "exclude": [str(pk) for pk in exclude],
         "year": identity.birth_year, "slack": identity.slack,
-        "other_dates_hopeless": other_dates_hopeless(identity, threshold), "date": identity.birth_date,
+        "other_dates_hopeless": other_dates_hopeless(ceiling, threshold), "date": identity.birth_date,
     })
     # Found through a document, a row may be born out of range: the bounds below veto it too.
-    return list(_in_reach(identity, rows, threshold))
+    return list(_in_reach(ceiling, rows, threshold))
 
 
-def _in_reach(identity: Identity, rows, threshold: float):
+def _in_reach(ceiling: Ceiling, rows, threshold: float):
     """(pk, decrypted identity) of the candidates rows whose score could still reach
     ``threshold``; exact bounds (``scoring.Ceiling``): a row skipped here would score below it.
     Most rows of a lookup with an imprecise birth are namesakes blocked on a given name and a
@@ -239,7 +239,6 @@ def _in_reach(identity: Identity, rows, threshold: float):
     time) and found different by ``names.SurnameProbe`` before anything else is computed. The
     others are bounded from their clear columns, then with their surname level; the given
     names of those still in reach are decrypted and the caller scores them."""
-    ceiling = Ceiling(identity)
     rows = list(rows)
     differ_hopeless = ceiling.score({"surnames": "differ"}) < threshold
     columns = [decrypt_column(name, [row[i] for row in rows])
@@ -257,16 +256,17 @@ def _in_reach(identity: Identity, rows, threshold: float):
             "second_surname": second, "aliases": aliases})
 
 
-def other_dates_hopeless(identity: Identity, threshold: float) -> bool:
+def other_dates_hopeless(ceiling: Ceiling, threshold: float) -> bool:
     """Whether nobody found through the blocking keys with another exact birth date (not
-    day/month transposed) can reach ``threshold`` against ``identity``, whatever the rest of their
-    record says. People holding one of the identity's documents are found through the document
-    branch of the statements, which this filter does not touch, so here the document level is at
-    best the best one but "same"."""
+    day/month transposed) can reach ``threshold`` against the identity of ``ceiling``, whatever
+    the rest of their record says. People holding one of the identity's documents are found
+    through the document branch of the statements, which this filter does not touch, so here the
+    document level is at best the best one but "same"."""
+    identity = ceiling.a
     if identity.precision != BirthPrecision.EXACT or identity.birth_date is None:
         return False
-    fixed = {"birth": "date_differs", "document": best_document_level_but_same(identity)}
-    return best_possible(identity, fixed) < threshold
+    fixed = {"birth": "date_differs", "document": best_document_level_but_same(identity, ceiling.weights)}
+    return ceiling.score(fixed) < threshold
 
 
 def _prepared(query: str, params: dict) -> list[tuple]:

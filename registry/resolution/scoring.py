@@ -161,12 +161,6 @@ class Ceiling:
                    key=lambda level: weight("surnames", level))
 
 
-def best_possible(a: Identity, fixed: dict[str, str], weights: Weights | None = None) -> float:
-    """The highest score a pair with ``a`` can reach when the ``fixed`` levels are known and every
-    other comparison takes its best level for ``a`` (the names always: they need decrypting)."""
-    return Ceiling(a, weights).score(fixed)
-
-
 def best_document_level_but_same(a: Identity, weights: Weights | None = None) -> str:
     """The best document level ``a`` can reach with someone who holds none of its documents."""
     weights = weights or current()

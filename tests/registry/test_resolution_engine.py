@@ -406,13 +406,11 @@ def test_people_born_on_another_exact_date_are_not_even_fetched(supervisor, plac
     """With the shipped weights a different exact birth date (-10.7 bits) can never reach
     "possible": the statement drops such people while it reads the keys; a transposed date
     (4 March / 3 April) is still found."""
-    from registry.resolution.scoring import best_possible
-
     same = {"given_names": "Wilmer", "first_surname": "Tzul", "second_surname": "Ixcot", "sex": "m", "nationality": "GT"}
     other_day = register_person(supervisor, place, **same, birth_date=dt.date(1990, 5, 2)).person
     transposed = register_person(supervisor, place, **same, birth_date=dt.date(1990, 4, 3)).person
     probe = ident(None, "Wilmer", "Tzul", "Ixcot", sex="m", nationality="GT", birth_date=dt.date(1990, 3, 4))
-    assert best_possible(probe, {"birth": "date_differs"}) < current().possible
+    assert Ceiling(probe).score({"birth": "date_differs"}) < current().possible
     assert [m.person_id for m in engine.match_identity(probe)] == [transposed.pk]
     captured = []
     real = engine._identity_of_row
