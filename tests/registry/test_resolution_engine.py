@@ -529,3 +529,31 @@ def test_among_equal_sharers_the_nearer_birth_year_is_kept_at_the_cap(supervisor
             "born_rows": [0], "years": [1990], "slacks": [3], "dates": [None], "hopeless": [False],
             "doc_rows": "", "docs": ""})
         assert [row[1] for row in cursor.fetchall()] == [near.pk]
+
+
+def test_an_alias_with_the_same_surnames_keeps_a_candidate_in_reach():
+    """The surname bound reads every name variant: a record whose own surnames differ but whose
+    alias carries the looked-up surnames is not dropped as "all surnames differ"."""
+    looked_up = ident(None, "Wilmer", "Tzul", "Ixcot", birth_date=None, birth_year=1990, precision="estimated")
+    plain = from_fields(1, given_names="Wilmer", first_surname="Pérez", second_surname="Ruiz", sex="m",
+                        birth_year=1990, precision="year", nationality="HN")
+    aliased = from_fields(2, given_names="Wilmer", first_surname="Pérez", second_surname="Ruiz", sex="m",
+                          birth_year=1990, precision="year", nationality="HN", aliases=["Wilmer Tzul Ixcot"])
+    ceiling = Ceiling(looked_up)
+    assert ceiling.surnames(plain.names) == "differ"
+    assert ceiling.surnames(aliased.names) == "both"
+    assert ceiling.score({**ceiling.clear_levels(aliased), "surnames": "both"}) >= score_pair(looked_up, aliased).score
+    assert score_pair(looked_up, aliased).score >= current().possible > score_pair(looked_up, plain).score
+
+
+def test_a_registered_alias_is_found_by_the_lookup(supervisor, place):
+    """Through the database: the alias column is decrypted with the surnames and keeps the
+    record in reach, the record without it is dropped unscored."""
+    same = {"given_names": "Wilmer", "first_surname": "Pérez", "second_surname": "Ruiz", "sex": "m",
+            "nationality": "GT", "birth_date": None, "birth_year": 1990, "birth_precision": "year"}
+    aliased = register_person(supervisor, place, **same, aliases=["Wilmer Tzul Ixcot"]).person
+    plain = register_person(supervisor, place, **same).person
+    looked_up = ident(None, "Wilmer", "Tzul", "Ixcot", nationality="GT", birth_date=None, birth_year=1990,
+                      precision="estimated")
+    assert {aliased.pk, plain.pk} <= set(blocking.candidate_ids(looked_up))
+    assert [m.person_id for m in engine.match_identity(looked_up)] == [aliased.pk]
