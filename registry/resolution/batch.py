@@ -31,7 +31,6 @@ from django.db.models.functions import Cast
 from registry.models import DuplicateCandidate, Person
 from registry.resolution import blocking, engine
 from registry.resolution.identity import from_fields
-from registry.resolution.names import SplitName
 from registry.resolution.scoring import Ceiling, score_pair
 from registry.vocabulary import DuplicateStatus, PersonStatus
 
@@ -57,7 +56,6 @@ SELECT d.row_no, i.person_id, true
 FROM unnest(string_to_array(%(doc_rows)s, ',')::int[], string_to_array(%(docs)s, ',')) AS d(row_no, bidx)
 JOIN registry_identitydocument i ON i.number_search_bidx = d.bidx
 """))
-SURNAME_COLUMNS = ("first_surname", "second_surname", "aliases")  # what ``Ceiling.surnames`` reads
 RECORD_REASON = "found at import"
 # The columns ``engine.identities`` compares (and the reference the import reports).
 COMPARED = ("id", "reference", "status", "given_names", "first_surname", "second_surname", "aliases", "sex",
@@ -116,15 +114,14 @@ def _in_reach(ceilings: list[Ceiling], blocked: dict, by_document: dict, outside
     (not loaded yet) taken at their best. Only these are decrypted whole and scored."""
     # The surnames as stored (a Cast has no field converter), decrypted a column per call.
     rows = list(Person.objects.filter(pk__in=outside, status=PersonStatus.ACTIVE).annotate(
-        **{f"sealed_{name}": Cast(name, TextField()) for name in SURNAME_COLUMNS}).values_list(
+        **{f"sealed_{name}": Cast(name, TextField()) for name in engine.SURNAME_COLUMNS}).values_list(
         "pk", "sex", "birth_date", "birth_year", "birth_precision", "nationality",
-        *(f"sealed_{name}" for name in SURNAME_COLUMNS)))
-    surnames = [engine.decrypt_column(name, [row[6 + i] for row in rows]) for i, name in enumerate(SURNAME_COLUMNS)]
+        *(f"sealed_{name}" for name in engine.SURNAME_COLUMNS)))
     shells = {}
-    for (pk, sex, born, year, precision, nationality, *_sealed), first, second, aliases in zip(rows, *surnames, strict=True):
-        shell = from_fields(pk, given_names="", sex=sex, birth_date=born, birth_year=year, precision=precision,
-                            nationality=str(nationality or ""))
-        shells[pk] = shell, (SplitName.of("", first, second), *(SplitName.from_alias(a) for a in aliases or ()))
+    for (pk, sex, born, year, precision, nationality, *_sealed), (_plain, names) in zip(
+            rows, engine.surname_variants([row[6:] for row in rows]), strict=True):
+        shells[pk] = from_fields(pk, given_names="", sex=sex, birth_date=born, birth_year=year, precision=precision,
+                                 nationality=str(nationality or "")), names
     found: dict[int, set] = {}
     for n, pks in blocked.items():
         ceiling = ceilings[n]

@@ -241,19 +241,14 @@ def _in_reach(ceiling: Ceiling, rows, threshold: float):
     names of those still in reach are decrypted and the caller scores them."""
     rows = list(rows)
     differ_hopeless = ceiling.score({"surnames": "differ"}) < threshold
-    columns = [decrypt_column(name, [row[i] for row in rows])
-               for i, name in ((2, "first_surname"), (3, "second_surname"), (4, "aliases"))]
-    for row, first, second, aliases in zip(rows, *columns, strict=True):
-        names = (SplitName.of("", first, second), *(SplitName.from_alias(a) for a in aliases or ()))
+    for row, (plain, names) in zip(rows, surname_variants([row[2:5] for row in rows]), strict=True):
         surnames = ceiling.surnames(names)
         if differ_hopeless and surnames == "differ":
             continue
         fixed = ceiling.clear_levels(_identity_of_row(row))
         if fixed is None or ceiling.score({**fixed, "surnames": surnames}) < threshold:
             continue
-        yield row[0], _identity_of_row(row, {
-            "given_names": decrypt_column("given_names", [row[1]])[0], "first_surname": first,
-            "second_surname": second, "aliases": aliases})
+        yield row[0], _identity_of_row(row, {"given_names": decrypt_column("given_names", [row[1]])[0], **plain})
 
 
 def other_dates_hopeless(ceiling: Ceiling, threshold: float) -> bool:
@@ -286,6 +281,19 @@ def _prepared(query: str, params: dict) -> list[tuple]:
 def decrypt_column(name: str, values) -> list:
     """Stored values of one ``Person`` column decrypted (its field's ``decrypt_column``)."""
     return Person._meta.get_field(name).decrypt_column(values)
+
+
+SURNAME_COLUMNS = ("first_surname", "second_surname", "aliases")  # what ``Ceiling.surnames`` reads
+
+
+def surname_variants(sealed: list) -> list[tuple[dict, tuple]]:
+    """For rows of stored ``SURNAME_COLUMNS`` values: those columns decrypted (one call per
+    column) and the name variants whose surnames ``scoring.Ceiling.surnames`` compares (the
+    record's own surnames and each alias), row by row."""
+    columns = [decrypt_column(name, [row[i] for row in sealed]) for i, name in enumerate(SURNAME_COLUMNS)]
+    return [(dict(zip(SURNAME_COLUMNS, (first, second, aliases), strict=True)),
+             (SplitName.of("", first, second), *(SplitName.from_alias(a) for a in aliases or ())))
+            for first, second, aliases in zip(*columns, strict=True)]
 
 
 def _identity_of_row(row, plain: dict | None = None) -> Identity:
