@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
@@ -115,3 +116,20 @@ def test_a_column_decrypts_in_one_call_with_the_same_answers_and_checks(settings
             crypto.decrypt_values([tokens[1], bad], "t.c")
     with pytest.raises(crypto.DecryptionError):
         crypto.decrypt_values(tokens, "other.column")
+
+
+@pytest.mark.parametrize("value", [
+    "", "María José", "Nguyễn 阮", "comilla \" dentro", "barra \\ dentro", "tab\tdentro", "línea\nnueva",
+    "\u2028", "\x7f", "emoji 🌵", "[]", "null", 0, 1.5, None, True, [], ["Chuy"], {"a": "b"},
+])
+def test_decoded_values_are_what_json_says(value):
+    """The shortcut for plain strings answers what ``json.loads`` does, escapes included."""
+    encoded = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    assert crypto._decoded(encoded, None) == json.loads(encoded) == value
+
+
+@pytest.mark.parametrize("data", [b'"\x01"', b'"\xff"', b'"abc', b'abc"', b'"a"b"', b""])
+def test_malformed_plaintexts_fail_closed(data):
+    """What ``json.loads`` refuses (raw control characters, bad UTF-8, torn quotes) is refused."""
+    with pytest.raises(crypto.DecryptionError):
+        crypto._decoded(data, None)
