@@ -168,14 +168,19 @@ class SurnameProbe:
         self.seen: dict[str, bool] = {}
 
     def _close(self, word: str) -> bool:
-        found = self.seen.get(word)
-        if found is None:
-            found = self.seen[word] = phonetic_key(word) in self.sounds or process.extractOne(
-                word, self.words, scorer=JaroWinkler.similarity, score_cutoff=TOKEN_AGREE) is not None
+        found = self.seen[word] = phonetic_key(word) in self.sounds or process.extractOne(
+            word, self.words, scorer=JaroWinkler.similarity, score_cutoff=TOKEN_AGREE) is not None
         return found
 
     def may_agree(self, name: SplitName) -> bool:
-        return any(self._close(word) for word in _surname_words(name))
+        seen = self.seen  # called for hundreds of namesakes per lookup: a plain loop over the memo
+        for word in _surname_words(name):
+            found = seen.get(word)
+            if found is None:
+                found = self._close(word)
+            if found:
+                return True
+        return False
 
 
 def compare_names(a: SplitName, b: SplitName) -> NameComparison:
