@@ -167,7 +167,18 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True  # a request writes all or nothin
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options["connect_timeout"] = 5
+    # Django binds parameters on the client and never prepares; the one statement the server
+    # prepares is the matching engine's candidate lookup (registry.resolution.engine._prepared),
+    # run at every registration, whose parsing and planning cost several times its execution.
+    # psycopg prepares nothing while prepare_threshold is None (Django's default), and the plan
+    # is generic: the custom plan the server would otherwise make for each new set of keys is
+    # that same cost again (the history triggers' INSERT ... VALUES are generic plans anyway).
+    # Off behind a pooler that cannot keep prepared statements.
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        _db_options["prepare_threshold"] = 5  # psycopg's own default; only server-binding cursors use it
+        _db_options["options"] = " ".join(filter(None, (_db_options.get("options"), "-c plan_cache_mode=force_generic_plan")))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Change history (SECURITY.md LG-2): on PostgreSQL the database's triggers write it, for every
 # write, bulk and raw SQL included (privacy.history_triggers); simple-history's own Python writer

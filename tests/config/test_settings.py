@@ -6,6 +6,7 @@ Django refuses to start with an error naming that variable (and not echoing key 
 
 from __future__ import annotations
 
+import ast
 import os
 import secrets
 import subprocess
@@ -119,3 +120,20 @@ def test_check_deploy_fails_with_debug_on():
     result = run_python(args, {**production_env(), "DEBUG": "true"})
     assert result.returncode != 0
     assert "security.W018" in result.stderr
+
+
+@pytest.mark.parametrize(("value", "prepared"), [("", True), ("false", False)])
+def test_prepared_statements_can_be_turned_off_for_a_pooler(value, prepared):
+    """``DATABASE_PREPARED_STATEMENTS`` (default on) gives psycopg a prepare threshold and the
+    server generic plans; off, neither (a transaction-mode pooler cannot keep them)."""
+    code = SETUP + "; from django.conf import settings; print(sorted(settings.DATABASES['default']['OPTIONS'].items()))"
+    env = base_env(DATABASE_URL="postgres://u@127.0.0.1:5432/x?options=-c%20search_path%3Dpublic",
+                   DATABASE_PREPARED_STATEMENTS=value)
+    if not value:
+        env.pop("DATABASE_PREPARED_STATEMENTS")
+    done = run_python(["-c", code], env)
+    assert done.returncode == 0, done.stderr
+    options = dict(ast.literal_eval(done.stdout))
+    assert ("prepare_threshold" in options) is prepared
+    assert options["options"] == ("-c search_path=public -c plan_cache_mode=force_generic_plan" if prepared
+                                  else "-c search_path=public")

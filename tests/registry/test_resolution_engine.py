@@ -182,6 +182,25 @@ def test_database_holds_only_blind_keys(supervisor, place):
     assert not any(word in dump for word in ("wilmer", "tzul", "ixcot", "uilmer", "1990"))
 
 
+def test_the_lookup_is_prepared_once_with_a_generic_plan(supervisor, place):
+    """The candidate lookup runs as a server-side prepared statement, planned once and
+    generically (settings: ``prepare_threshold``, ``plan_cache_mode``): parsing and planning it
+    cost several times running it. Under Django's default (``prepare_threshold`` None) psycopg
+    silently prepared nothing, ``prepare=True`` notwithstanding, and every lookup was parsed and
+    planned again."""
+    register_person(supervisor, place, given_names="Wilmer", first_surname="Tzul", second_surname="Ixcot", sex="m",
+                    nationality="GT", birth_precision="year", birth_year=1990)
+    for year in (1989, 1990, 1991):
+        found = engine.candidates_for(given_names="Wilmer", first_surname="Tzul", second_surname="Ixcot", sex="m",
+                                      nationality="GT", birth_year=year, precision="year")
+        assert [m.person.first_surname for m in found] == ["Tzul"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+                       ["%JOIN registry_personblockingkey k ON k.key = ANY($%"])
+        plans = cursor.fetchall()
+    assert plans == [(3, 0)]
+
+
 # --- thresholds and the queue --------------------------------------------------------------------
 
 
