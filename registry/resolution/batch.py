@@ -30,7 +30,7 @@ from django.db.models.functions import Cast
 
 from registry.models import DuplicateCandidate, Person
 from registry.resolution import blocking, engine
-from registry.resolution.identity import from_fields
+from registry.resolution.identity import with_names
 from registry.resolution.scoring import Ceiling, score_pair
 from registry.vocabulary import DuplicateStatus, PersonStatus
 
@@ -120,8 +120,8 @@ def _in_reach(ceilings: list[Ceiling], blocked: dict, by_document: dict, outside
     shells = {}
     for (pk, sex, born, year, precision, nationality, *_sealed), (_plain, names) in zip(
             rows, engine.surname_variants([row[6:] for row in rows]), strict=True):
-        shells[pk] = from_fields(pk, given_names="", sex=sex, birth_date=born, birth_year=year, precision=precision,
-                                 nationality=str(nationality or "")), names
+        shells[pk] = with_names(pk, (), sex=sex, birth_date=born, birth_year=year, precision=precision,
+                                nationality=str(nationality or "")), names
     found: dict[int, set] = {}
     for n, pks in blocked.items():
         ceiling = ceilings[n]

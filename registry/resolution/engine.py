@@ -11,7 +11,7 @@ from django.db.models import Q
 
 from registry.models import DuplicateCandidate, GroupMembership, IdentityDocument, Person
 from registry.resolution import blocking, reasons
-from registry.resolution.identity import BIRTH_SLACK, Identity, from_fields, from_person
+from registry.resolution.identity import BIRTH_SLACK, Identity, from_fields, from_person, with_names
 from registry.resolution.names import SplitName
 from registry.resolution.scoring import (
     Ceiling,
@@ -304,9 +304,9 @@ def _identity_of_row(row, plain: dict | None = None) -> Identity:
     ``plain`` a shell with the columns stored in clear only (for ``scoring.Ceiling``)."""
     pk, _given, _first, _second, _aliases, sex, born, year, precision, nationality, *links = row
     docs, kinds, group = links or ((), (), None)
-    return from_fields(pk, **(plain or {"given_names": ""}), sex=sex, birth_date=born, birth_year=year,
-                       precision=precision, nationality=nationality or "", documents=docs, document_kinds=kinds,
-                       group=str(group or ""))
+    clear = {"sex": sex, "birth_date": born, "birth_year": year, "precision": precision,
+             "nationality": nationality or "", "documents": docs, "document_kinds": kinds, "group": str(group or "")}
+    return from_fields(pk, **plain, **clear) if plain else with_names(pk, (), **clear)
 
 
 def candidates_for(

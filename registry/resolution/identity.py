@@ -42,12 +42,20 @@ class Identity:
 
 
 def from_fields(
-    key, *, given_names: str, first_surname: str = "", second_surname: str = "", aliases=(),
-    sex: str = "", birth_date: dt.date | None = None, birth_year: int | None = None,
-    precision: str = BirthPrecision.EXACT, nationality: str = "", documents=(), document_kinds=(), group: str = "",
+    key, *, given_names: str, first_surname: str = "", second_surname: str = "", aliases=(), **clear,
 ) -> Identity:
-    """An identity from plain values (already validated)."""
+    """An identity from plain values (already validated); ``clear``: ``with_names``' keywords."""
     names = (SplitName.of(given_names, first_surname, second_surname), *(SplitName.from_alias(a) for a in aliases or ()))
+    return with_names(key, names, **clear)
+
+
+def with_names(
+    key, names: tuple[SplitName, ...], *, sex: str = "", birth_date: dt.date | None = None,
+    birth_year: int | None = None, precision: str = BirthPrecision.EXACT, nationality: str = "", documents=(),
+    document_kinds=(), group: str = "",
+) -> Identity:
+    """An identity with names already split; ``names=()``: a shell of the columns stored in
+    clear, which is all ``scoring.Ceiling.clear_levels`` reads."""
     if birth_year is None and birth_date is not None:
         birth_year = birth_date.year
     return Identity(

@@ -125,12 +125,17 @@ class Ceiling:
         self.weights = weights or current()
         self.best = {c: max(self.weights.weight(c, level) for level in _possible_levels(a, c)) for c in COMPARISONS}
         self.probe: SurnameProbe | None = None
+        self.scores: dict[frozenset, float] = {}  # candidates share few combinations of levels
 
     def score(self, fixed: dict[str, str]) -> float:
-        weight = self.weights.weight
-        total = self.weights.prior_log2_odds + sum(
-            weight(c, fixed[c]) if c in fixed else self.best[c] for c in COMPARISONS)
-        return round(probability(total), 4)
+        key = frozenset(fixed.items())
+        found = self.scores.get(key)
+        if found is None:
+            weight = self.weights.weight
+            total = self.weights.prior_log2_odds + sum(
+                weight(c, fixed[c]) if c in fixed else self.best[c] for c in COMPARISONS)
+            found = self.scores[key] = round(probability(total), 4)
+        return found
 
     def clear_levels(self, b: Identity, *, links_known: bool = True, shares_document: bool = True) -> dict | None:
         """``b``'s levels that the columns stored in clear decide; None when vetoed.
