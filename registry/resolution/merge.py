@@ -44,7 +44,7 @@ from registry.models import (
     Registration,
     Vulnerability,
 )
-from registry.vocabulary import DuplicateStatus, PersonStatus
+from registry.vocabulary import DocumentKind, DocumentStatus, DuplicateStatus, PersonStatus
 
 person_merged = Signal()  # kwargs: survivor, merged, record, actor
 person_unmerged = Signal()  # kwargs: survivor, merged, record, actor
@@ -169,12 +169,32 @@ def _register_privacy() -> None:
     register(RightsRequest, blocked=_open_request_on_survivor)
 
 
+def documents_of_both(a: Person, b: Person) -> list[str]:
+    """Both records hold a valid document of one kind and issuing country; their numbers
+    differ (a valid number is unique), and one person rarely holds two: they may be two people
+    (a CURP or a CUI is for life), or one document was renewed and the old one never marked."""
+    from django_countries import countries
+
+    both = (IdentityDocument.objects.filter(person__in=[a, b], status=DocumentStatus.VALID)
+            .values("kind", "issuing_country").annotate(holders=Count("person", distinct=True))
+            .filter(holders=2).order_by("kind", "issuing_country"))
+    return [
+        _("Both records hold a valid document “%(kind)s” issued by %(country)s, with different numbers. One "
+          "person rarely holds two: make sure they are the same person; if so, mark the outdated one as "
+          "“%(superseded)s” after the merge.") % {
+            "kind": DocumentKind(row["kind"]).label, "country": countries.name(row["issuing_country"]),
+            "superseded": DocumentStatus.SUPERSEDED.label}
+        for row in both
+    ]
+
+
 register(Registration)
 register(IdentityDocument)
 register(Vulnerability)
 register(Referral)
 register(GroupMembership, blocked=_already_in_group)
 _register_privacy()
+register_check(documents_of_both)
 
 
 # --- what stays with the tombstone --------------------------------------------------------------

@@ -22,6 +22,7 @@ from registry import services
 from registry.models import (
     DuplicateCandidate,
     GroupMembership,
+    IdentityDocument,
     MergeRecord,
     Person,
     PersonBlockingKey,
@@ -31,6 +32,7 @@ from registry.models import (
 from registry.resolution import merge
 from registry.services import ConflictError
 from registry.vocabulary import (
+    DocumentStatus,
     DuplicateStatus,
     PersonStatus,
     ReferralService,
@@ -561,4 +563,30 @@ def test_the_supervisor_is_warned_when_both_records_hold_a_valid_card_of_one_kin
     page = verified_client(supervisor).get(reverse("registry:duplicate", args=[pair.pk])).content.decode()
     assert 'data-testid="merge-warnings"' in page and "TVRH" in page
     record = services.merge_people(supervisor, a, b, reason="same person, two cards")
+    assert record.survivor == a
+
+
+def test_the_supervisor_is_warned_when_both_records_hold_a_valid_document_of_one_kind(registrar, supervisor, place):
+    """Two valid passports of one country (different numbers: a valid number is unique) on the
+    two records: the comparison page says so before the decision; another kind or country, or
+    a document marked superseded, is no warning. The merge itself is not refused."""
+    a = register_person(registrar, place, given_names="Ana", first_surname="Sic").person
+    b = register_person(registrar, place, given_names="Ana", first_surname="Sic", second_surname="Tum").person
+    pair = pair_of(a, b)
+    services.add_document(supervisor, a, kind="passport", number="G1234567", issuing_country="GT")
+    services.add_document(supervisor, b, kind="passport", number="M7654321", issuing_country="MX")
+    old = services.add_document(supervisor, b, kind="passport", number="G7654321", issuing_country="GT")
+    with translation.override("en"):
+        assert [w for w in merge.warnings(a, b) if "passport" in w.lower()] == [
+            "Both records hold a valid document “Passport” issued by Guatemala, with different numbers. One person "
+            "rarely holds two: make sure they are the same person; if so, mark the outdated one as “Superseded” "
+            "after the merge."]
+    with translation.override("es"):
+        assert any("«Pasaporte»" in w and "«Reemplazado»" in w for w in merge.warnings(a, b))
+    page = verified_client(supervisor).get(reverse("registry:duplicate", args=[pair.pk])).content.decode()
+    assert 'data-testid="merge-warnings"' in page and "Guatemala" in page
+    assert "G1234567" not in page and "G7654321" not in page  # numbers stay masked
+    IdentityDocument.objects.filter(pk=old.pk).update(status=DocumentStatus.SUPERSEDED)
+    assert merge.documents_of_both(a, b) == []
+    record = services.merge_people(supervisor, a, b, reason="same person, renewed passport")
     assert record.survivor == a
